@@ -1,0 +1,69 @@
+/**
+ * Chooses the TensorFlow.js backend, once per process, and says which one it uses.
+ *
+ * Preference: native TensorFlow (`@tensorflow/tfjs-node`, when its libtensorflow is installed),
+ * else WebAssembly (`@tensorflow/tfjs-backend-wasm`), else the plain JavaScript CPU backend.
+ * `MAKEMORE_BACKEND=tensorflow|wasm|cpu` overrides the choice.
+ */
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+
+let chosen: Promise<BackendName> | undefined;
+
+/** Try to make `name` available and active; returns why not, or undefined on success. */
+async function tryBackend(name: BackendName): Promise<string | undefined> {
+  try {
+    if (name === 'tensorflow') {
+      // Registers the 'tensorflow' backend; throws when libtensorflow is missing.
+      require('@tensorflow/tfjs-node');
+    } else if (name === 'wasm') {
+      const wasm = require('@tensorflow/tfjs-backend-wasm');
+      const dist = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+      wasm.setWasmPaths(dist + path.sep);
+    }
+    if (!(await tf.setBackend(name))) return `tf.setBackend('${name}') returned false`;
+    await tf.ready();
+    return undefined;
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    return msg.split('\n')[0];
+  }
+}
+
+async function choose(): Promise<BackendName> {
+  // Production mode: no debug checks, and no "install tfjs-node" banner: we say what we chose.
+  tf.enableProdMode();
+  const forced = process.env.MAKEMORE_BACKEND;
+  if (forced) {
+    if (!BACKENDS.includes(forced as BackendName)) {
+      throw new Error(`MAKEMORE_BACKEND=${forced} is not a backend: use one of ${BACKENDS.join(', ')}, or unset it.`);
+    }
+    const why = await tryBackend(forced as BackendName);
+    if (why) {
+      throw new Error(`MAKEMORE_BACKEND=${forced} was asked for but does not load (${why}). ` +
+        (forced === 'tensorflow' ? 'Install it with `npm install @tensorflow/tfjs-node` (it downloads libtensorflow), or unset MAKEMORE_BACKEND.' : 'Run `npm ci`, or unset MAKEMORE_BACKEND.'));
+    }
+    console.log(`TensorFlow.js backend: ${forced} (set by MAKEMORE_BACKEND)`);
+    return forced as BackendName;
+  }
+  const skipped: string[] = [];
+  for (const name of BACKENDS) {
+    const why = await tryBackend(name);
+    if (!why) {
+      const note = skipped.length ? ` (${skipped.join('; ')})` : '';
+      console.log(`TensorFlow.js backend: ${name}${note}`);
+      return name;
+    }
+    skipped.push(name === 'tensorflow' ? 'native TensorFlow not installed' : `${name} unavailable: ${why}`);
+  }
+  throw new Error(`No TensorFlow.js backend loads: ${skipped.join('; ')}. Run \`npm ci\` in the project folder.`);
+}
+
+/** Pick the backend (first call only) and resolve to its name. Await it before any tensor work. */
+export function initBackend(): Promise<BackendName> {
+  if (!chosen) chosen = choose();
+  return chosen;
+}

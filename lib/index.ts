@@ -1,0 +1,8 @@
+/** Everything the notebooks use, in one import: `import * as mm from './lib/index'`. */
+export * from './backend';
+export * from './names';
+export * from './profile';
+export * from './data';
+export * from './random';
+export * from './display';
+export * as plotly from './plotly';

@@ -1,0 +1,163 @@
+"""Execute the notebooks in order on the tslab kernel (headless, nbclient) and export each to a
+self-contained HTML page, with an index linking them in order.
+
+Run through `npm start` (tools/run-notebooks.js), which sets up the environment first.
+Writes, for every notebook NAME in notebooks/: OUT/NAME.ipynb (executed), OUT/NAME.html, and
+OUT/index.html. Files are written atomically: a failed notebook never leaves a half-written export
+and never touches the exports of the others.
+"""
+import argparse
+import datetime
+import html
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, DeadKernelError, CellTimeoutError
+from nbconvert import HTMLExporter
+
+ROOT = Path(__file__).resolve().parent.parent
+BACKEND_LINE = re.compile(r"TensorFlow\.js backend: (\w+)")
+
+
+def title_of(nb, fallback):
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            m = re.search(r"^#\s+(.+)$", cell.source, re.M)
+            if m:
+                return m.group(1).strip()
+    return fallback
+
+
+def backend_of(nb):
+    """The backend the notebook printed (lib/backend.ts prints it once per kernel)."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            text = out.get("text") or "".join(out.get("data", {}).get("text/plain", ""))
+            m = BACKEND_LINE.search(text if isinstance(text, str) else "".join(text))
+            if m:
+                return m.group(1)
+    return "unknown"
+
+
+def write_atomic(path: Path, text: str):
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def failure_of(nb, err):
+    """Which cell failed (the last one that ran), and the error, in a line."""
+    ran = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.get("execution_count") is not None]
+    if isinstance(err, DeadKernelError) or not ran:
+        return None, f"{type(err).__name__}: {str(err).strip()}"
+    i = ran[-1]
+    for out in nb.cells[i].get("outputs", []):
+        if out.get("output_type") == "error":
+            return i, f"{out.get('ename')}: {out.get('evalue')}"
+    stderr = "".join(o.get("text", "") for o in nb.cells[i].get("outputs", []) if o.get("name") == "stderr")
+    return i, stderr.strip() or f"{type(err).__name__}"
+
+
+def execute(path: Path, timeout: int):
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="tslab", allow_errors=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    error = None
+    t0 = time.time()
+    try:
+        client.execute()
+    except (CellExecutionError, DeadKernelError, CellTimeoutError, RuntimeError) as e:
+        error = e
+    return nb, time.time() - t0, error
+
+
+def export_html(nb, name, facts):
+    exporter = HTMLExporter(template_name="makemore", extra_template_basedirs=[str(ROOT / "tools" / "nbconvert")])
+    body, _ = exporter.from_notebook_node(nb, resources={"makemore": facts, "metadata": {"name": facts["title"]}})
+    return body
+
+
+def write_index(out: Path, entries, profile):
+    rows = "\n".join(
+        f'<li><a href="{html.escape(e["html"])}">{html.escape(e["title"])}</a> '
+        f'<span class="facts">{e["status"]} &middot; {e["seconds"]} s &middot; backend {html.escape(e["backend"])}</span></li>'
+        for e in entries)
+    write_atomic(out / "index.html", f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>makemore part 3: activations, gradients and BatchNorm</title>
+<style>body {{ font-family: system-ui, sans-serif; max-width: 46em; margin: 2em auto; }} .facts {{ color: #666; font-size: 90%; }}</style>
+</head><body>
+<h1>makemore part 3: activations, gradients and BatchNorm</h1>
+<p>The notebooks in order, executed with the <b>{html.escape(profile)}</b> run profile.</p>
+<ol>
+{rows}
+</ol>
+</body></html>
+""")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=str(ROOT / "dist"))
+    ap.add_argument("--only", nargs="*", help="notebook names (without .ipynb) to run; default all")
+    ap.add_argument("--timeout", type=int, default=int(os.environ.get("MAKEMORE_CELL_TIMEOUT", "3600")),
+                    help="seconds a single cell may take")
+    args = ap.parse_args()
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    profile = os.environ.get("MAKEMORE_PROFILE", "full")
+    paths = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    if args.only:
+        paths = [p for p in paths if p.stem in args.only]
+    if not paths:
+        print("[makemore] no notebooks to run", file=sys.stderr)
+        return 1
+
+    titles = {p.stem: title_of(nbformat.read(p, as_version=4), p.stem) for p in paths}
+    entries, failures = [], []
+    t_all = time.time()
+    for k, path in enumerate(paths):
+        name = path.stem
+        print(f"[makemore] [{k + 1}/{len(paths)}] {name} ...", flush=True)
+        nb, seconds, error = execute(path, args.timeout)
+        facts = {
+            "title": titles[name], "profile": profile, "backend": backend_of(nb),
+            "seconds": f"{seconds:.1f}", "executed_at": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+            "prev": {"html": f"{paths[k - 1].stem}.html", "title": titles[paths[k - 1].stem]} if k > 0 else None,
+            "next": {"html": f"{paths[k + 1].stem}.html", "title": titles[paths[k + 1].stem]} if k + 1 < len(paths) else None,
+        }
+        nb.metadata["makemore"] = {key: facts[key] for key in ("profile", "backend", "seconds", "executed_at")}
+        status = "ok"
+        if error is not None:
+            cell, message = failure_of(nb, error)
+            where = f"cell {cell}" if cell is not None else "kernel"
+            failures.append(f"{name}.ipynb, {where}: {message}")
+            status = "FAILED"
+            print(f"[makemore]     FAILED after {seconds:.1f} s in {where}: {message}", flush=True)
+        else:
+            print(f"[makemore]     ok in {seconds:.1f} s (backend {facts['backend']})", flush=True)
+        write_atomic(out / f"{name}.ipynb", nbformat.writes(nb))
+        write_atomic(out / f"{name}.html", export_html(nb, name, facts))
+        entries.append({"html": f"{name}.html", "title": titles[name], "status": status,
+                        "seconds": facts["seconds"], "backend": facts["backend"]})
+
+    write_index(out, entries, profile)
+    total = time.time() - t_all
+    print(f"[makemore] {len(paths) - len(failures)} of {len(paths)} notebooks ok in {total:.1f} s "
+          f"(profile {profile}); exports in {out}/index.html", flush=True)
+    if failures:
+        print("[makemore] failed:\n  " + "\n  ".join(failures), file=sys.stderr, flush=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

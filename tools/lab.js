@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// `npm run lab`: JupyterLab on notebooks/, with this project's tslab kernel.
+'use strict';
+const path = require('path');
+const { spawn } = require('child_process');
+const { ROOT, venvBin, jupyterEnv } = require('./common');
+
+const child = spawn(venvBin('jupyter'), ['lab', `--notebook-dir=${path.join(ROOT, 'notebooks')}`, ...process.argv.slice(2)], {
+  cwd: ROOT, stdio: 'inherit', env: jupyterEnv(),
+});
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+child.on('exit', (code) => process.exit(code === null ? 1 : code));
