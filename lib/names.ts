@@ -50,7 +50,9 @@ export async function downloadNames(url: string, dest: string): Promise<void> {
     if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`);
     bytes = Buffer.from(await res.arrayBuffer());
   } catch (e) {
-    const why = e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e);
+    // fetch() hides the reason (ECONNREFUSED, ENOTFOUND ...) in the error's cause.
+    const cause = (e as { cause?: unknown }).cause;
+    const why = cause instanceof Error ? cause.message : e instanceof Error ? e.message : String(e);
     throw new Error(`Could not download names.txt from ${url} (${why}). ${howToFix(dest)}`);
   }
   checkBytes(bytes, `The file downloaded from ${url}`, dest);
@@ -75,6 +77,6 @@ export async function loadNames(options: LoadOptions = {}): Promise<string[]> {
     await downloadNames(options.url ?? process.env.MAKEMORE_NAMES_URL ?? NAMES_URL, file);
   }
   const bytes = fs.readFileSync(file);
-  checkBytes(bytes, file, file);
+  checkBytes(bytes, `${file} (delete it to download it again)`, file);
   return bytes.toString('utf8').split('\n').filter((w) => w.length > 0);
 }

@@ -119,7 +119,7 @@ const TWO_POW_53 = 9007199254740992;
  * monotonic and midpoints are doubles), so that case is nudged by the sign of
  * the exact error of the double sum (TwoSum).
  */
-function fma32(a: number, b: number, c: number): number {
+export function fma32(a: number, b: number, c: number): number {
   const p = a * b;
   const s = p + c;
   const r = f32(s);
@@ -170,8 +170,12 @@ const TWO_PI_F32 = f32(2 * Math.PI);
 /**
  * `log256_ps` of avx_mathfun.h for one lane: x = m * 2^e with m in
  * [sqrt(1/2), sqrt(2)), log(x) = log1p-style Cephes polynomial in (m - 1)
- * plus e * log(2) split in two parts. Each step rounds to float32; the
- * mul+add pairs are fused as GCC contracts them (-ffp-contract=fast with FMA).
+ * plus e * log(2) split in two parts. Each step rounds to float32. PyTorch's
+ * x86 wheels are built with GCC, which contracts a multiply feeding an add
+ * into one FMA (-ffp-contract=fast): so here each Horner step is an fma32,
+ * and y*z + e*q1 fuses the first product (y*z). Without the fusing about 1%
+ * of randn values differ by one float32 ulp. (Products by 0.5, by
+ * 0.693359375 or of small integers are exact, so fusing them changes nothing.)
  * Only called with 0 < x <= 1.
  */
 function log32(x: number): number {
@@ -237,7 +241,8 @@ const sincosOut = new Float64Array(2);
 /**
  * `normal_fill_16_AVX2`: Box-Muller on 16 float32 uniforms in place:
  * u1 = 1 - x[j], u2 = x[j + 8], r = sqrt(-2 log u1), theta = 2 pi u2,
- * x[j] = r cos(theta), x[j + 8] = r sin(theta) for j < 8.
+ * x[j] = r cos(theta), x[j + 8] = r sin(theta) for j < 8. (The kernel's final
+ * fmadd with std = 1 and mean = 0 is exact and left out.)
  */
 function normalFill16(data: Float32Array, offset: number): void {
   for (let j = 0; j < 8; j++) {
@@ -376,7 +381,9 @@ export class Generator {
 
   /**
    * `torch.randint(low, high, shape, generator=g)`: `low + random() % (high - low)`,
-   * one 32-bit draw per value (PyTorch's path for ranges below 2^32).
+   * one 32-bit draw per value. That is torch 1.13's rule for any range below 2^32;
+   * torch 2.x (2.13 checked) keeps it below 2^28 only and draws 64 bits per value
+   * from a range of 2^28 on, so for such ranges the two versions differ.
    */
   randint(low: number, high: number, shape: number[]): Int32Array {
     const range = high - low;
@@ -525,8 +532,8 @@ export class PyRandom {
 
   /** `_randbelow_with_getrandbits(n)`: k = bit length of n, redraw getrandbits(k) until < n. */
   randbelow(n: number): number {
-    if (!Number.isInteger(n) || n <= 0 || n > 2 ** 53) {
-      throw new Error('PyRandom.randbelow: n must be an integer in [1, 2^53]');
+    if (!Number.isInteger(n) || n <= 0 || n >= TWO_POW_53) {
+      throw new Error('PyRandom.randbelow: n must be an integer in [1, 2^53)');
     }
     const k = bitLength(n);
     let r = this.getrandbits(k);

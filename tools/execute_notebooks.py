@@ -51,6 +51,11 @@ def write_atomic(path: Path, text: str):
     os.replace(tmp, path)
 
 
+def first_lines(text, n=3):
+    lines = [l for l in text.strip().splitlines() if l.strip() and not l.strip().startswith("at ")]
+    return " | ".join(lines[:n])
+
+
 def failure_of(nb, err):
     """Which cell failed (the last one that ran), and the error, in a line."""
     ran = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.get("execution_count") is not None]
@@ -59,9 +64,9 @@ def failure_of(nb, err):
     i = ran[-1]
     for out in nb.cells[i].get("outputs", []):
         if out.get("output_type") == "error":
-            return i, f"{out.get('ename')}: {out.get('evalue')}"
+            return i, first_lines(f"{out.get('ename')}: {out.get('evalue')}")
     stderr = "".join(o.get("text", "") for o in nb.cells[i].get("outputs", []) if o.get("name") == "stderr")
-    return i, stderr.strip() or f"{type(err).__name__}"
+    return i, first_lines(stderr) or f"{type(err).__name__}"
 
 
 def execute(path: Path, timeout: int):
@@ -106,6 +111,7 @@ def write_index(out: Path, entries, profile):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(ROOT / "dist"))
+    ap.add_argument("--dir", default=str(ROOT / "notebooks"), help="folder of the notebooks to run")
     ap.add_argument("--only", nargs="*", help="notebook names (without .ipynb) to run; default all")
     ap.add_argument("--timeout", type=int, default=int(os.environ.get("MAKEMORE_CELL_TIMEOUT", "3600")),
                     help="seconds a single cell may take")
@@ -114,7 +120,7 @@ def main():
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     profile = os.environ.get("MAKEMORE_PROFILE", "full")
-    paths = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    paths = sorted(Path(args.dir).glob("*.ipynb"))
     if args.only:
         paths = [p for p in paths if p.stem in args.only]
     if not paths:

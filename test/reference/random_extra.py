@@ -13,7 +13,8 @@ What 2.13 and 1.13 do alike (checked against the 1.13 fixtures): randn (both pat
 randint, multinomial with replacement and num_samples >= 2 (inverse CDF), multinomial without
 replacement (exponential race). What differs: multinomial(p, 1, replacement=True) takes the
 exponential race in 2.13 but the inverse CDF in 1.13, so the 2.13 values of that call are
-written under a key that says so ("..._torch2").
+written under a key that says so ("..._torch2"); and randint with high - low >= 2^28 draws
+64 bits per value in 2.13 (1.13: only from 2^32 on), so no such range is written here.
 
 randn for >= 16 elements runs the AVX2 kernel (normal_fill_AVX2) on x86 with AVX2 or AVX-512,
 as on the machine that made the 1.13 fixtures; other CPUs (e.g. ARM) give other low bits.
@@ -70,10 +71,11 @@ def torch_cases():
     out["rand_17"] = torch.rand(17, generator=fresh()).tolist()
     out["rand_3x5"] = torch.rand((3, 5), generator=fresh()).reshape(-1).tolist()
 
-    # randint: low + random() % (high - low), one 32-bit draw each
+    # randint: low + random() % (high - low), one 32-bit draw each, for ranges below 2^28.
+    # (From 2^28 on, torch 2.x draws 64 bits per value; torch 1.13 did so only from 2^32 on.)
     out["randint"] = [
         {"low": lo, "high": hi, "n": n, "values": torch.randint(lo, hi, (n,), generator=fresh()).tolist()}
-        for lo, hi, n in ((-5, 5, 20), (0, 27, 50), (0, 2 ** 31, 10), (-(2 ** 31), 2 ** 31 - 1, 10))
+        for lo, hi, n in ((-5, 5, 20), (0, 27, 50), (0, 2 ** 28 - 1, 10), (-(2 ** 27), 2 ** 27 - 1, 10))
     ]
 
     # multinomial
@@ -131,7 +133,7 @@ def python_cases():
     out["getrandbits_seed42"] = [{"k": k, "value": r.getrandbits(k)} for k in (1, 5, 31, 32, 33, 53)]
     r.seed(42)
     out["randbelow_seed42"] = [{"n": n, "value": r._randbelow(n)}
-                               for n in (1, 2, 3, 10, 1000, 2 ** 31, 2 ** 32 + 5, 2 ** 53)]
+                               for n in (1, 2, 3, 10, 1000, 2 ** 31, 2 ** 32 + 5, 2 ** 53 - 1)]
     r.seed(123)
     x = list(range(100))
     r.shuffle(x)

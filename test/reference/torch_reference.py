@@ -622,8 +622,6 @@ def multinomial_sampling(data):
         "P": arr(P),
         "seed_2147483657": {"names": names10, "indices": ix10},
         "seed_2147483647": {"names": names0, "indices": ix0},
-        "lecture_part1_printed_seed_2147483647": ["mor.", "axx.", "minaymoryles.", "kondlaisah.",
-                                                  "anchshizarie."],
     }
 
 
