@@ -1,0 +1,192 @@
+/**
+ * Layers with the names and semantics of torch.nn, as the lecture builds them by hand in
+ * "PyTorch-ifying the code": Linear, BatchNorm1d, Tanh, and the Embedding table.
+ *
+ * Each layer keeps its last output in `.out` (like the lecture's `self.out`). With
+ * `retainGrad(layers)`, the gradient of the loss with respect to `.out` is kept in `.outGrad`
+ * after the backward pass (PyTorch's `layer.out.retain_grad()` and `layer.out.grad`).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Generator } from './random';
+import { embed, parameter, randn, variance } from './ops';
+
+export abstract class Layer {
+  /** Training mode (batch statistics) or evaluation mode (running statistics). */
+  training = true;
+  /** The last output, kept until the next forward pass. */
+  out?: tf.Tensor;
+  /** d loss / d out after a backward pass, when `retainGrad` is on. */
+  outGrad?: tf.Tensor;
+  /** Keep the gradient of `.out` (PyTorch's `retain_grad()`). */
+  keepGrad = false;
+
+  abstract forward(x: tf.Tensor): tf.Tensor;
+  parameters(): tf.Variable[] {
+    return [];
+  }
+  get name(): string {
+    return this.constructor.name;
+  }
+
+  /** `layer(x)`: the forward pass, remembering the output (and, if asked, its gradient). */
+  call(x: tf.Tensor): tf.Tensor {
+    let out = this.forward(x);
+    if (this.keepGrad) out = captureGrad(out, this);
+    this.out?.dispose();
+    this.out = tf.keep(out.clone());
+    return out;
+  }
+
+  dispose(): void {
+    this.out?.dispose();
+    this.outGrad?.dispose();
+    this.out = this.outGrad = undefined;
+    for (const p of this.parameters()) p.dispose();
+  }
+}
+
+/** An identity whose gradient is also stored in `layer.outGrad`. */
+function captureGrad(out: tf.Tensor, layer: Layer): tf.Tensor {
+  const identity = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: (inputs[0] as tf.Tensor).clone(),
+    gradFunc: (dy: tf.Tensor) => {
+      layer.outGrad?.dispose();
+      layer.outGrad = tf.keep(dy.clone());
+      return dy;
+    },
+  }));
+  return identity(out) as tf.Tensor;
+}
+
+/** Turn on `.outGrad` for these layers (the lecture's `layer.out.retain_grad()`). */
+export function retainGrad(layers: Layer[], on = true): void {
+  for (const layer of layers) layer.keepGrad = on;
+}
+
+/**
+ * `Linear(fanIn, fanOut, bias)`: y = x @ W + b, with W of shape [fanIn, fanOut] drawn as
+ * randn / sqrt(fanIn) (the lecture's "Kaiming-like" scale, before any gain), b zeros.
+ */
+export class Linear extends Layer {
+  weight: tf.Variable;
+  bias: tf.Variable | null;
+
+  constructor(fanIn: number, fanOut: number, options: { bias?: boolean; generator: Generator }) {
+    super();
+    this.weight = parameter(tf.tidy(() => randn(options.generator, [fanIn, fanOut]).div(Math.sqrt(fanIn))), 'weight');
+    this.bias = options.bias === false ? null : parameter(tf.zeros([fanOut]), 'bias');
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const y = x.matMul(this.weight as tf.Tensor2D);
+      return this.bias ? y.add(this.bias) : y;
+    });
+  }
+
+  parameters(): tf.Variable[] {
+    return this.bias ? [this.weight, this.bias] : [this.weight];
+  }
+}
+
+/**
+ * `BatchNorm1d(dim, eps = 1e-5, momentum = 0.1)`:
+ *   training:   xhat = (x - mean_batch) / sqrt(var_batch + eps),  y = gamma * xhat + beta,
+ *               running = (1 - momentum) * running + momentum * batch statistic;
+ *   evaluation: the same with the running mean and variance.
+ * The batch variance is the unbiased `x.var(0)` of the lecture (PyTorch's own layer normalises with
+ * the biased one). A batch of one example has no variance: that is an error in training, as in PyTorch.
+ */
+export class BatchNorm1d extends Layer {
+  readonly eps: number;
+  readonly momentum: number;
+  gamma: tf.Variable;
+  beta: tf.Variable;
+  runningMean: tf.Variable;
+  runningVar: tf.Variable;
+
+  constructor(readonly dim: number, options: { eps?: number; momentum?: number } = {}) {
+    super();
+    this.eps = options.eps ?? 1e-5;
+    this.momentum = options.momentum ?? 0.1;
+    this.gamma = parameter(tf.ones([dim]), 'gamma');
+    this.beta = parameter(tf.zeros([dim]), 'beta');
+    this.runningMean = tf.variable(tf.zeros([dim]), false);
+    this.runningVar = tf.variable(tf.ones([dim]), false);
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    if (x.rank !== 2 || x.shape[1] !== this.dim) {
+      throw new Error(`BatchNorm1d(${this.dim}) expects input of shape [batch, ${this.dim}], got [${x.shape.join(', ')}]`);
+    }
+    if (this.training && x.shape[0] === 1) {
+      throw new Error(`BatchNorm1d: expected more than 1 value per channel when training, got input of shape [1, ${this.dim}]. ` +
+        'Use a batch of 2 or more examples, or switch to evaluation (layer.training = false) to use the running statistics.');
+    }
+    return tf.tidy(() => {
+      let mean: tf.Tensor;
+      let vari: tf.Tensor;
+      if (this.training) {
+        mean = x.mean(0);
+        vari = variance(x, 0);
+        // torch.no_grad(): the running buffers are not part of the graph.
+        const m = this.momentum;
+        this.runningMean.assign(this.runningMean.mul(1 - m).add(mean.mul(m)));
+        this.runningVar.assign(this.runningVar.mul(1 - m).add(vari.mul(m)));
+      } else {
+        mean = this.runningMean;
+        vari = this.runningVar;
+      }
+      const xhat = x.sub(mean).div(vari.add(this.eps).sqrt());
+      return this.gamma.mul(xhat).add(this.beta);
+    });
+  }
+
+  parameters(): tf.Variable[] {
+    return [this.gamma, this.beta];
+  }
+
+  dispose(): void {
+    super.dispose();
+    this.runningMean.dispose();
+    this.runningVar.dispose();
+  }
+}
+
+/** `Tanh()`: y = tanh(x), elementwise. */
+export class Tanh extends Layer {
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tanh(x);
+  }
+}
+
+/**
+ * The embedding table C of shape [vocabSize, dim], drawn with randn: `call(X)` maps a batch of
+ * contexts [B, blockSize] to the concatenated embeddings [B, blockSize * dim] (`C[X].view(B, -1)`).
+ */
+export class Embedding extends Layer {
+  weight: tf.Variable;
+
+  constructor(vocabSize: number, dim: number, options: { generator: Generator }) {
+    super();
+    this.weight = parameter(randn(options.generator, [vocabSize, dim]), 'C');
+  }
+
+  forward(X: tf.Tensor): tf.Tensor {
+    return embed(this.weight, X);
+  }
+
+  parameters(): tf.Variable[] {
+    return [this.weight];
+  }
+}
+
+/** Every parameter of these layers, in order. */
+export function parametersOf(layers: Layer[]): tf.Variable[] {
+  return layers.flatMap((l) => l.parameters());
+}
+
+/** The number of scalars in these parameters (`sum(p.nelement() for p in parameters)`). */
+export function countParameters(params: tf.Variable[]): number {
+  return params.reduce((n, p) => n + p.size, 0);
+}

@@ -1,0 +1,180 @@
+/**
+ * Training as in the lecture: minibatch SGD with a step learning-rate decay, the loss logged per
+ * step (log10), the update:data ratio of every parameter when asked, and evaluation and sampling.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Dataset } from './data';
+import { LiveOutput, inNotebook } from './display';
+import { item } from './ops';
+import { Generator } from './random';
+
+/** The loss of a batch: the network's forward pass. `training` false means evaluation mode. */
+export type LossFn = (X: tf.Tensor2D, Y: tf.Tensor1D, training: boolean) => tf.Scalar;
+
+export interface TrainOptions {
+  parameters: tf.Variable[];
+  loss: LossFn;
+  data: Dataset;
+  steps: number;
+  /** lr(step): the lecture's is `step < 100000 ? 0.1 : 0.01`. */
+  learningRate: (step: number) => number;
+  /** Draws the minibatch indices, `torch.randint(0, n, (batchSize,), generator=g)`. */
+  generator: Generator;
+  batchSize?: number;
+  /** Print `      0/ 200000: 3.3239` every this many steps (the lecture: 10000). */
+  printEvery?: number;
+  /** Record log10(std(lr * grad) / std(data)) of every parameter at every step. */
+  trackUpdateRatios?: boolean;
+  /** Show a progress line that updates in place (default true). */
+  progress?: boolean;
+  /** Called after every step (after the update), e.g. to read layer statistics. */
+  afterStep?: (step: number, loss: number) => void;
+}
+
+export interface TrainResult {
+  /** log10 of the minibatch loss at every step (the lecture's `lossi`). */
+  lossi: number[];
+  /** Per step, per parameter: log10 update:data ratio (the lecture's `ud`); empty unless tracked. */
+  ud: number[][];
+  /** Wall time of the loop, in seconds. */
+  seconds: number;
+}
+
+/** The minibatch `X[ix], Y[ix]` as tensors. */
+export function batch(data: Dataset, ix: Int32Array): { X: tf.Tensor2D; Y: tf.Tensor1D } {
+  const T = data.blockSize;
+  const X = new Int32Array(ix.length * T);
+  const Y = new Int32Array(ix.length);
+  ix.forEach((row, b) => {
+    X.set(data.X.subarray(row * T, row * T + T), b * T);
+    Y[b] = data.Y[row];
+  });
+  return { X: tf.tensor2d(X, [ix.length, T], 'int32'), Y: tf.tensor1d(Y, 'int32') };
+}
+
+/** The whole data set as tensors. */
+export function allOf(data: Dataset): { X: tf.Tensor2D; Y: tf.Tensor1D } {
+  return { X: tf.tensor2d(data.X, [data.size, data.blockSize], 'int32'), Y: tf.tensor1d(data.Y, 'int32') };
+}
+
+/** `f'{i:7d}/{max_steps:7d}: {loss:.4f}'`, the lecture's progress print. */
+export function formatStep(step: number, steps: number, loss: number): string {
+  return `${String(step).padStart(7)}/${String(steps).padStart(7)}: ${loss.toFixed(4)}`;
+}
+
+/** Shows how far training is: in place in a notebook, a bar on a terminal, nothing otherwise. */
+class Progress {
+  private readonly live = inNotebook() ? new LiveOutput() : undefined;
+  private readonly tty = !this.live && process.stderr.isTTY;
+  private readonly t0 = Date.now();
+  private last = 0;
+
+  constructor(private readonly steps: number, private readonly enabled: boolean) {}
+
+  update(step: number, loss: number, force = false): void {
+    if (!this.enabled || (!this.live && !this.tty)) return;
+    const now = Date.now();
+    if (!force && now - this.last < 500) return;
+    this.last = now;
+    const done = step + 1;
+    const frac = done / this.steps;
+    const msPerStep = (now - this.t0) / done;
+    const eta = Math.round((msPerStep * (this.steps - done)) / 1000);
+    const bar = '#'.repeat(Math.round(frac * 30)).padEnd(30, '.');
+    const line = `step ${done.toLocaleString('en')}/${this.steps.toLocaleString('en')} [${bar}] ${(frac * 100).toFixed(0)}%  ` +
+      `loss ${loss.toFixed(4)}  ${msPerStep.toFixed(2)} ms/step  ${done === this.steps ? 'done' : `${eta} s left`}`;
+    if (this.live) this.live.update({ 'text/plain': line });
+    else process.stderr.write(`\r${line}${done === this.steps ? '\n' : ''}`);
+  }
+}
+
+/**
+ * The lecture's training loop:
+ *   for i in range(steps): ix = randint(0, n, (B,)); loss = forward(X[ix], Y[ix]); backward;
+ *                          p -= lr(i) * p.grad; lossi.append(log10(loss))
+ * Stops with an error on a NaN or infinite loss, before the update of that step.
+ */
+export function train(options: TrainOptions): TrainResult {
+  const { parameters, loss, data, steps, learningRate, generator } = options;
+  const batchSize = options.batchSize ?? 32;
+  const printEvery = options.printEvery ?? 10000;
+  const progress = new Progress(steps, options.progress ?? true);
+  const lossi: number[] = [];
+  const ud: number[][] = [];
+  const t0 = Date.now();
+
+  for (let i = 0; i < steps; i++) {
+    const ix = generator.randint(0, data.size, [batchSize]);
+    const lr = learningRate(i);
+    const value = tf.tidy(() => {
+      const { X, Y } = batch(data, ix);
+      const { value: lossValue, grads } = tf.variableGrads(() => loss(X, Y, true), parameters);
+      const v = item(lossValue);
+      if (!Number.isFinite(v)) {
+        throw new Error(`The loss is ${v} at step ${i} (learning rate ${lr}): training stopped before this step's update. ` +
+          'Lower the learning rate or check the initialisation; the parameters are those after the previous step.');
+      }
+      for (const p of parameters) p.assign(p.sub(grads[p.name].mul(lr)));
+      if (options.trackUpdateRatios) {
+        // All ratios of this step in one read: log10(std(lr * grad) / std(p)).
+        const ratios = tf.stack(parameters.map((p) => stdAll(grads[p.name].mul(lr)).div(stdAll(p)).log().div(Math.LN10)));
+        ud.push(Array.from(ratios.dataSync()));
+      }
+      return v;
+    });
+    lossi.push(Math.log10(value));
+    if (printEvery > 0 && i % printEvery === 0) console.log(formatStep(i, steps, value));
+    progress.update(i, value, i === steps - 1);
+    options.afterStep?.(i, value);
+  }
+  return { lossi, ud, seconds: (Date.now() - t0) / 1000 };
+}
+
+/** `t.std()` over all elements, unbiased. */
+function stdAll(t: tf.Tensor): tf.Tensor {
+  const flat = t.reshape([-1]);
+  return flat.sub(flat.mean()).square().sum().div(flat.size - 1).sqrt();
+}
+
+/**
+ * The loss on a whole split in evaluation mode, no gradients (`@torch.no_grad()`), in chunks so
+ * that memory stays small; the mean is weighted by chunk size.
+ */
+export function evaluate(loss: LossFn, data: Dataset, chunk = 32768): number {
+  let total = 0;
+  for (let start = 0; start < data.size; start += chunk) {
+    const n = Math.min(chunk, data.size - start);
+    total += tf.tidy(() => {
+      const T = data.blockSize;
+      const X = tf.tensor2d(data.X.subarray(start * T, (start + n) * T), [n, T], 'int32');
+      const Y = tf.tensor1d(data.Y.subarray(start, start + n), 'int32');
+      return item(loss(X, Y, false)) * n;
+    });
+  }
+  return total / data.size;
+}
+
+/**
+ * Sample names as the lecture does: start from '...' and draw the next character from
+ * softmax(logits) with `torch.multinomial(probs, 1, generator=g)` until '.' comes out.
+ * `logits(X)` maps contexts [1, blockSize] to logits [1, vocabSize] in evaluation mode.
+ */
+export function sampleNames(logits: (X: tf.Tensor2D) => tf.Tensor, options: {
+  generator: Generator; itos: string[]; blockSize: number; count?: number; maxLength?: number;
+}): string[] {
+  const names: string[] = [];
+  for (let n = 0; n < (options.count ?? 20); n++) {
+    const context = new Array(options.blockSize).fill(0);
+    const out: string[] = [];
+    for (let len = 0; len < (options.maxLength ?? 100); len++) {
+      const probs = tf.tidy(() => tf.softmax(logits(tf.tensor2d([context], [1, options.blockSize], 'int32'))).dataSync());
+      const ix = options.generator.multinomial(probs, 1, true)[0];
+      context.shift();
+      context.push(ix);
+      out.push(options.itos[ix]);
+      if (ix === 0) break;
+    }
+    names.push(out.join(''));
+  }
+  return names;
+}

@@ -1,0 +1,114 @@
+// Training against PyTorch: step-0 losses of every stage, one full SGD step of the batch-norm
+// network, no tensor leaks, and a clear stop on a NaN loss.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../lib/backend';
+import { loadNames } from '../../lib/names';
+import { splitDataset, Split } from '../../lib/data';
+import { Generator } from '../../lib/random';
+import { train, evaluate, formatStep } from '../../lib/train';
+import { NAMES_FILE } from '../helpers/paths';
+import { EXPECTED, maxAbs, maxAbsDiff } from '../helpers/expected';
+import { stageNetwork, Stage } from '../helpers/stages';
+
+let split: Split;
+before(async () => {
+  await initBackend();
+  split = splitDataset(await loadNames({ file: NAMES_FILE }), 3, 42);
+});
+
+const SEED = 2147483647;
+
+function firstSteps(stage: Stage, steps: number, lr = 0.1) {
+  const g = new Generator(SEED);
+  const net = stageNetwork(stage, g);
+  const losses: number[] = [];
+  train({ parameters: net.parameters, loss: net.loss, data: split.train, steps, learningRate: () => lr,
+    generator: g, printEvery: 0, progress: false, afterStep: (_, l) => losses.push(l) });
+  return { net, losses };
+}
+
+// float32 losses: torch and tfjs sum in different orders, so the last bits differ. 1e-5 on a loss
+// of about 3 is a few float32 ulps of the summands; the lecture prints 4 decimals.
+const LOSS_TOL = 1e-5;
+
+for (const [stage, key] of [['original', 'original'], ['fix_softmax', 'fix_softmax'], ['fix_tanh', 'fix_tanh'], ['kaiming', 'kaiming'], ['batchnorm', 'batchnorm']] as [Stage, string][]) {
+  test(`step-0 loss of the "${stage}" stage equals PyTorch's`, () => {
+    const { net, losses } = firstSteps(stage, 1);
+    const expected = EXPECTED.stages_step0_loss[key].loss;
+    assert.ok(Math.abs(losses[0] - expected) < LOSS_TOL * Math.max(1, expected), `${losses[0]} vs ${expected}`);
+    net.dispose();
+  });
+}
+
+test('the batch-norm stage prints the lecture\'s step-0 line', () => {
+  const { net, losses } = firstSteps('batchnorm', 1);
+  assert.equal(formatStep(0, 200000, losses[0]), '      0/ 200000: 3.3239');
+  net.dispose();
+});
+
+test('one SGD step of the batch-norm network gives PyTorch\'s updated parameters', () => {
+  const bn = EXPECTED.batchnorm_stage;
+  const step0 = bn.steps[0];
+  const { net, losses } = firstSteps('batchnorm', 2);
+  // After two steps we compare the step-1 loss; the parameters after step 0 are checked on a fresh run.
+  assert.ok(Math.abs(losses[1] - bn.loss_step1) < LOSS_TOL, `step-1 loss ${losses[1]} vs ${bn.loss_step1}`);
+  net.dispose();
+
+  const again = firstSteps('batchnorm', 1);
+  for (const name of bn.parameter_order as string[]) {
+    const ours = again.net.named[name].dataSync();
+    const theirs = step0.params_after_update[name].data as number[];
+    const grad = step0.grads[name].data as number[];
+    // The update is p - 0.1 * grad: the error allowed is float32 rounding of p plus a relative 1e-4
+    // of the step (gradients are sums of 32 to 6,000 float32 terms, in another order than PyTorch's).
+    const tol = 4 * 1.2e-7 * maxAbs(theirs) + 1e-4 * 0.1 * maxAbs(grad) + 1e-9;
+    const diff = maxAbsDiff(ours, theirs);
+    assert.ok(diff <= tol, `${name}: max |ours - torch| = ${diff.toExponential(2)} > ${tol.toExponential(2)}`);
+  }
+  const running = maxAbsDiff(again.net.bnmeanRunning.dataSync(), step0.bnmean_running_after.data);
+  assert.ok(running < 1e-6, `running mean differs by ${running}`);
+  const runningStd = maxAbsDiff(again.net.bnstdRunning.dataSync(), step0.bnstd_running_after.data);
+  assert.ok(runningStd < 1e-6, `running std differs by ${runningStd}`);
+  again.net.dispose();
+});
+
+test('the number of live tensors is the same after every step', () => {
+  const g = new Generator(SEED);
+  const net = stageNetwork('batchnorm', g);
+  const counts: number[] = [];
+  train({ parameters: net.parameters, loss: net.loss, data: split.train, steps: 20, learningRate: () => 0.1,
+    generator: g, printEvery: 0, progress: false, trackUpdateRatios: true, afterStep: () => counts.push(tf.memory().numTensors) });
+  assert.equal(new Set(counts).size, 1, `live tensors per step: ${counts.join(', ')}`);
+  const before = tf.memory().numTensors;
+  evaluate(net.loss, split.dev);
+  assert.equal(tf.memory().numTensors, before, 'evaluate leaks no tensor');
+  net.dispose();
+});
+
+test('a NaN loss stops training with an error naming the step, before that step\'s update', () => {
+  const g = new Generator(SEED);
+  const net = stageNetwork('batchnorm', g);
+  let step = 0;
+  const poisoned = (X: tf.Tensor2D, Y: tf.Tensor1D, training: boolean) => {
+    const l = net.loss(X, Y, training);
+    return (step++ === 3 ? l.mul(NaN) : l) as tf.Scalar;
+  };
+  let before: Float32Array | undefined;
+  assert.throws(() => train({ parameters: net.parameters, loss: poisoned, data: split.train, steps: 10, learningRate: () => 0.1,
+    generator: g, printEvery: 0, progress: false, afterStep: (i) => { if (i === 2) before = net.named.W2.dataSync().slice(); } }),
+  /The loss is NaN at step 3 \(learning rate 0\.1\): training stopped/);
+  assert.deepEqual(net.named.W2.dataSync(), before, 'the parameters are those after step 2');
+  net.dispose();
+});
+
+test('evaluation uses the running statistics and matches a single full-batch pass', () => {
+  const { net } = firstSteps('batchnorm', 5);
+  const chunked = evaluate(net.loss, split.dev, 5000);
+  const whole = evaluate(net.loss, split.dev, split.dev.size);
+  // A float32 mean over 22,655 losses carries ~1e-5 of rounding; the chunked sum is accumulated in double.
+  assert.ok(Math.abs(chunked - whole) < 1e-4, `${chunked} vs ${whole}`);
+  assert.ok(chunked > 3 && chunked < 3.5, `dev loss after 5 steps ${chunked}`);
+  net.dispose();
+});
