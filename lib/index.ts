@@ -6,3 +6,8 @@ export * from './data';
 export * from './random';
 export * from './display';
 export * as plotly from './plotly';
+export * as plots from './plots';
+export * from './ops';
+export * from './layers';
+export * from './train';
+export * from './models';

@@ -7,7 +7,7 @@
  *
  * - `MT19937`: the Mersenne Twister both libraries use.
  * - `Generator`: `torch.Generator()` (CPU): `manualSeed`, `randn`, `rand`,
- *   `randint`, `multinomial`.
+ *   `normal`, `uniform`, `randint`, `multinomial`.
  * - `PyRandom`: CPython's `random.Random`: `seed`, `random`, `getrandbits`,
  *   `randbelow`, `shuffle`.
  */
@@ -243,8 +243,10 @@ const sincosOut = new Float64Array(2);
  * u1 = 1 - x[j], u2 = x[j + 8], r = sqrt(-2 log u1), theta = 2 pi u2,
  * x[j] = r cos(theta), x[j + 8] = r sin(theta) for j < 8. (The kernel's final
  * fmadd with std = 1 and mean = 0 is exact and left out.)
+ * With `scale` = [mean, std] (float32), `normal_` 's final step is applied too:
+ * x = fma(x, std, mean), one float32 rounding.
  */
-function normalFill16(data: Float32Array, offset: number): void {
+function normalFill16(data: Float32Array, offset: number, scale?: [number, number]): void {
   for (let j = 0; j < 8; j++) {
     const u1 = f32(1 - data[offset + j]);
     const u2 = data[offset + j + 8];
@@ -253,6 +255,10 @@ function normalFill16(data: Float32Array, offset: number): void {
     sincos32(theta, sincosOut);
     data[offset + j] = f32(radius * sincosOut[1]);
     data[offset + j + 8] = f32(radius * sincosOut[0]);
+    if (scale) {
+      data[offset + j] = fma32(data[offset + j], scale[1], scale[0]);
+      data[offset + j + 8] = fma32(data[offset + j + 8], scale[1], scale[0]);
+    }
   }
 }
 
@@ -376,6 +382,57 @@ export class Generator {
     const n = numelOf(shape);
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) out[i] = this.uniform24();
+    return out;
+  }
+
+  /**
+   * `torch.empty(shape).normal_(mean, std, generator=g)` (float32): the draws of
+   * `randn`, then x = z * std + mean, rounded as PyTorch's kernel rounds it:
+   * - fewer than 16 elements: z is the double-precision normal, fl32(z * std + mean);
+   * - 16 or more: z is the float32 normal of `normal_fill_16_AVX2`, then
+   *   fl32(fma(z, fl32(std), fl32(mean))) (one rounding).
+   * `randn(...shape)` is `normal(shape, 0, 1)`. Used by `kaimingNormal`, `xavierNormal`.
+   */
+  normal(shape: number[], mean = 0, std = 1): Float32Array {
+    if (!(std >= 0)) throw new Error(`normal expects std >= 0.0, but found std ${std}`);
+    const n = numelOf(shape);
+    const out = new Float32Array(n);
+    if (n < 16) {
+      for (let i = 0; i < n; i++) out[i] = this.normalDouble() * std + mean;
+      return out;
+    }
+    const scale: [number, number] = [f32(mean), f32(std)];
+    for (let i = 0; i < n; i++) out[i] = this.uniform24();
+    for (let i = 0; i + 16 <= n; i += 16) normalFill16(out, i, scale);
+    if (n % 16 !== 0) {
+      const start = n - 16;
+      for (let i = 0; i < 16; i++) out[start + i] = this.uniform24();
+      normalFill16(out, start, scale);
+    }
+    return out;
+  }
+
+  /**
+   * `torch.empty(shape).uniform_(low, high, generator=g)` (float32): with
+   * from = fl32(low), to = fl32(high) and u = one 24-bit uniform in [0, 1),
+   * x = fl32(fma(u, fl32(to - from), from)) (one rounding, as the x86 build
+   * contracts `u * (to - from) + from`); a value that rounds up to `to` becomes
+   * `from`. `rand(...shape)` is `uniform(shape, 0, 1)`. Used by `kaimingUniform`,
+   * `xavierUniform`.
+   */
+  uniform(shape: number[], low = 0, high = 1): Float32Array {
+    if (!(low <= high)) {
+      throw new Error(`uniform_ expects to return a [from, to) range, but found from=${low} > to=${high}`);
+    }
+    const from = f32(low);
+    const to = f32(high);
+    const range = f32(to - from);
+    const n = numelOf(shape);
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const x = fma32(this.uniform24(), range, from);
+      out[i] = x === to ? from : x;
+    }
     return out;
   }
 

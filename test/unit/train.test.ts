@@ -95,7 +95,7 @@ test('a NaN loss stops training with an error naming the step, before that step\
     const l = net.loss(X, Y, training);
     return (step++ === 3 ? l.mul(NaN) : l) as tf.Scalar;
   };
-  let before: Float32Array | undefined;
+  let before: ArrayLike<number> | undefined;
   assert.throws(() => train({ parameters: net.parameters, loss: poisoned, data: split.train, steps: 10, learningRate: () => 0.1,
     generator: g, printEvery: 0, progress: false, afterStep: (i) => { if (i === 2) before = net.named.W2.dataSync().slice(); } }),
   /The loss is NaN at step 3 \(learning rate 0\.1\): training stopped/);

@@ -1,0 +1,130 @@
+/**
+ * The lecture's figures as Plotly figures: data in, a `Figure` out (show it with `plotly.show`).
+ * No computation of statistics here: that is diagnostics.ts.
+ */
+import { Figure } from './plotly';
+
+export interface Series {
+  name: string;
+  x: ArrayLike<number>;
+  y: ArrayLike<number>;
+}
+
+const arr = (a: ArrayLike<number>) => Array.from(a);
+
+/** Means over consecutive windows (the lecture's `lossi.view(-1, 1000).mean(1)`); a last partial window is dropped. */
+export function windowedMean(values: ArrayLike<number>, window: number): number[] {
+  const out: number[] = [];
+  for (let start = 0; start + window <= values.length; start += window) {
+    let s = 0;
+    for (let i = start; i < start + window; i++) s += values[i];
+    out.push(s / window);
+  }
+  return out;
+}
+
+/** Lines over a shared x axis, with a legend. */
+export function lines(series: Series[], layout: { title: string; xTitle?: string; yTitle?: string; height?: number }): Figure {
+  return {
+    data: series.map((s) => ({ type: 'scatter', mode: 'lines', name: s.name, x: arr(s.x), y: arr(s.y) })),
+    layout: {
+      title: { text: layout.title }, height: layout.height ?? 420,
+      xaxis: { title: { text: layout.xTitle ?? '' } }, yaxis: { title: { text: layout.yTitle ?? '' } },
+    },
+  };
+}
+
+/**
+ * The loss curve: log10 loss per step (thinned to at most `maxPoints` points, so that the page
+ * stays small) and its mean over windows of `window` steps, which shows the trend.
+ */
+export function lossCurve(lossi: ArrayLike<number>, options: { title?: string; window?: number; maxPoints?: number } = {}): Figure {
+  const window = options.window ?? Math.max(1, Math.min(1000, Math.floor(lossi.length / 20)));
+  const every = Math.max(1, Math.ceil(lossi.length / (options.maxPoints ?? 4000)));
+  const steps: number[] = [];
+  const raw: number[] = [];
+  for (let i = 0; i < lossi.length; i += every) { steps.push(i); raw.push(lossi[i]); }
+  const means = windowedMean(lossi, window);
+  return {
+    data: [
+      { type: 'scattergl', mode: 'lines', name: every > 1 ? `log10 loss (every ${every}th step)` : 'log10 loss per step', x: steps, y: raw, line: { width: 1, color: 'rgba(31,119,180,0.35)' } },
+      { type: 'scatter', mode: 'lines', name: `mean over ${window} steps`, x: means.map((_, k) => k * window + (window - 1) / 2), y: means, line: { width: 2.5, color: '#d62728' } },
+    ],
+    layout: { title: { text: options.title ?? 'Training loss' }, xaxis: { title: { text: 'step' } }, yaxis: { title: { text: 'log10(loss)' } } },
+  };
+}
+
+export interface HistogramSeries {
+  name: string;
+  /** bins + 1 edges, as torch.histogram returns them. */
+  edges: ArrayLike<number>;
+  /** density (or counts) per bin. */
+  values: ArrayLike<number>;
+}
+
+/** Overlaid histograms, one line per layer (the lecture plots `hx[:-1], hy` for each with a legend). */
+export function histograms(series: HistogramSeries[], layout: { title: string; xTitle?: string; height?: number }): Figure {
+  return {
+    data: series.map((s) => {
+      const e = arr(s.edges);
+      return { type: 'scatter', mode: 'lines', name: s.name, x: e.slice(0, -1), y: arr(s.values), line: { shape: 'hv' } };
+    }),
+    layout: {
+      title: { text: layout.title }, height: layout.height ?? 420,
+      xaxis: { title: { text: layout.xTitle ?? 'value' } }, yaxis: { title: { text: 'density' } },
+    },
+  };
+}
+
+/**
+ * The black-and-white image of a boolean matrix (rows x cols), white where true: the lecture's
+ * `plt.imshow(h.abs() > 0.99, cmap='gray')`. A column all white is a dead neuron.
+ */
+export function booleanImage(mask: ArrayLike<number>, rows: number, cols: number, layout: { title: string; xTitle?: string; yTitle?: string }): Figure {
+  const z: number[][] = [];
+  for (let r = 0; r < rows; r++) z.push(Array.from({ length: cols }, (_, c) => (mask[r * cols + c] ? 1 : 0)));
+  return {
+    data: [{ type: 'heatmap', z, zmin: 0, zmax: 1, colorscale: [[0, 'black'], [1, 'white']], showscale: false,
+      hovertemplate: `${layout.yTitle ?? 'row'} %{y}, ${layout.xTitle ?? 'column'} %{x}: %{z}<extra></extra>` }],
+    layout: {
+      title: { text: layout.title }, height: Math.max(260, Math.min(700, 40 + rows * 12)),
+      xaxis: { title: { text: layout.xTitle ?? '' }, showgrid: false }, yaxis: { title: { text: layout.yTitle ?? '' }, autorange: 'reversed', showgrid: false },
+    },
+  };
+}
+
+/**
+ * The update:data ratio over time: log10(std(lr * grad) / std(data)) per weight and step, with the
+ * guide line at -3 (updates about 1/1000 of the values: the lecture's rule of thumb).
+ */
+export function updateRatios(ud: number[][], names: string[], options: { title?: string; guide?: number; only?: (name: string, k: number) => boolean } = {}): Figure {
+  const guide = options.guide ?? -3;
+  const steps = ud.map((_, i) => i);
+  const data: object[] = [];
+  names.forEach((name, k) => {
+    if (options.only && !options.only(name, k)) return;
+    data.push({ type: 'scatter', mode: 'lines', name, x: steps, y: ud.map((row) => row[k]) });
+  });
+  data.push({ type: 'scatter', mode: 'lines', name: `guide (${guide})`, x: [0, Math.max(1, ud.length - 1)], y: [guide, guide], line: { color: 'black', dash: 'dash' } });
+  return {
+    data,
+    layout: { title: { text: options.title ?? 'update:data ratio' }, xaxis: { title: { text: 'step' } }, yaxis: { title: { text: 'log10(std(lr·grad) / std(data))' } } },
+  };
+}
+
+/** Figures side by side in a grid (for comparing experiments at a glance). */
+export function grid(figures: Figure[], columns: number, title: string, height = 320): Figure {
+  const rows = Math.ceil(figures.length / columns);
+  const data: object[] = [];
+  const layout: Record<string, unknown> = { title: { text: title }, height: rows * height + 60, showlegend: false,
+    grid: { rows, columns, pattern: 'independent' }, annotations: [] as object[] };
+  figures.forEach((f, k) => {
+    const suffix = k === 0 ? '' : String(k + 1);
+    for (const trace of f.data) data.push({ ...trace, xaxis: `x${suffix}`, yaxis: `y${suffix}` });
+    const sub = (f.layout?.title as { text?: string } | undefined)?.text;
+    (layout.annotations as object[]).push({ text: sub ?? '', showarrow: false, xref: `x${suffix} domain`, yref: `y${suffix} domain`, x: 0.5, y: 1.12, font: { size: 12 } });
+    layout[`xaxis${suffix}`] = { ...(f.layout?.xaxis as object), title: undefined };
+    layout[`yaxis${suffix}`] = { ...(f.layout?.yaxis as object), title: undefined };
+  });
+  return { data, layout };
+}
