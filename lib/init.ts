@@ -80,11 +80,16 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
     let slope: number;
     if (param === undefined || param === null) slope = 0.01;
     else if (typeof param === 'number' && !Number.isNaN(param)) slope = param;
-    else throw new Error(`negative_slope ${param} not a valid number`);
+    else throw new Error(`negative_slope ${pyStr(param)} not a valid number`);
     return Math.sqrt(2.0 / (1 + slope * slope));
   }
   if (nonlinearity === 'selu') return 3.0 / 4; // found empirically (pytorch PR 50664)
   throw new Error(`Unsupported nonlinearity ${nonlinearity}`);
+}
+
+/** How Python prints a value in an error message (True/False for booleans). */
+function pyStr(v: unknown): string {
+  return typeof v === 'boolean' ? (v ? 'True' : 'False') : String(v);
 }
 
 /** One row of the gains table: the nonlinearity, its gain as a formula, and the value. */
@@ -136,7 +141,7 @@ export function calculateFanInAndFanOut(shape: readonly number[]): [number, numb
 function correctFan(shape: readonly number[], mode: FanMode): number {
   const m = String(mode).toLowerCase();
   if (m !== 'fan_in' && m !== 'fan_out') {
-    throw new Error(`Mode ${mode} not supported, please use one of fan_in, fan_out`);
+    throw new Error(`Mode ${mode} not supported, please use one of ['fan_in', 'fan_out']`);
   }
   const [fanIn, fanOut] = calculateFanInAndFanOut(shape);
   return m === 'fan_in' ? fanIn : fanOut;

@@ -52,8 +52,10 @@ def write_atomic(path: Path, text: str):
 
 
 def first_lines(text, n=3):
-    lines = [l for l in text.strip().splitlines() if l.strip() and not l.strip().startswith("at ")]
-    return " | ".join(lines[:n])
+    """The error line of a JavaScript stack trace if there is one, else the first lines."""
+    lines = [l.strip() for l in text.strip().splitlines() if l.strip() and not l.strip().startswith("at ")]
+    errors = [l for l in lines if re.match(r"^(\w*Error|Uncaught \w+)\b.*", l)]
+    return errors[0] if errors else " | ".join(lines[:n])
 
 
 def failure_of(nb, err):

@@ -1,0 +1,40 @@
+// `npm start`'s runner on broken notebooks: an exception in a cell, or a kernel that dies, fails the
+// run with the notebook, the cell and the error, and the other notebooks' exports stay intact.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ROOT } from '../helpers/paths';
+
+function notebook(cells: string[]): string {
+  return JSON.stringify({
+    nbformat: 4, nbformat_minor: 5,
+    metadata: { kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' } },
+    cells: cells.map((source, i) => ({ id: `c${i}`, cell_type: 'code', metadata: {}, execution_count: null, outputs: [], source })),
+  });
+}
+
+test('a failing cell and a dying kernel are reported by notebook and cell; the other exports are written', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'makemore-runner-'));
+  const out = path.join(dir, 'out');
+  fs.writeFileSync(path.join(dir, 'a-good.ipynb'), notebook(['console.log("fine " + (6 * 7));']));
+  fs.writeFileSync(path.join(dir, 'b-throws.ipynb'), notebook(['console.log("first");', 'throw new Error("the loss is NaN");', 'console.log("never");']));
+  fs.writeFileSync(path.join(dir, 'c-dies.ipynb'), notebook(['process.exit(3);']));
+  fs.writeFileSync(path.join(dir, 'd-good.ipynb'), notebook(['console.log("still runs");']));
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'tools', 'run-notebooks.js'), '--dir', dir, '--out', out, '--timeout', '60'], {
+    cwd: ROOT, encoding: 'utf8', timeout: 5 * 60 * 1000,
+  });
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /b-throws\.ipynb, cell 1: Error: the loss is NaN/);
+  assert.match(r.stderr, /c-dies\.ipynb, kernel: DeadKernelError/);
+  assert.match(r.stdout, /2 of 4 notebooks ok/);
+  for (const name of ['a-good', 'b-throws', 'c-dies', 'd-good']) {
+    assert.ok(fs.existsSync(path.join(out, `${name}.html`)), `${name}.html written`);
+  }
+  assert.match(fs.readFileSync(path.join(out, 'a-good.ipynb'), 'utf8'), /fine 42/);
+  assert.match(fs.readFileSync(path.join(out, 'd-good.ipynb'), 'utf8'), /still runs/);
+  assert.match(fs.readFileSync(path.join(out, 'index.html'), 'utf8'), /b-throws\.html.*FAILED/s);
+  assert.deepEqual(fs.readdirSync(out).filter((f) => f.includes('.tmp-')), [], 'no temporary files left');
+});
