@@ -14,3 +14,4 @@ export * from './train';
 export * from './models';
 export * from './init';
 export * as diag from './diagnostics';
+export * from './results';

@@ -122,6 +122,8 @@ def main():
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     profile = os.environ.get("MAKEMORE_PROFILE", "full")
+    # Notebooks hand results to later ones through this file (lib/results.ts); kernels inherit it.
+    os.environ["MAKEMORE_RESULTS"] = str(out / "results.json")
     paths = sorted(Path(args.dir).glob("*.ipynb"))
     if args.only:
         paths = [p for p in paths if p.stem in args.only]
