@@ -12,6 +12,8 @@ export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 
 let chosen: Promise<BackendName> | undefined;
+/** The line that says which backend runs, and why. */
+let message = '';
 
 /** Try to make `name` available and active; returns why not, or undefined on success. */
 async function tryBackend(name: BackendName): Promise<string | undefined> {
@@ -46,7 +48,7 @@ async function choose(): Promise<BackendName> {
       throw new Error(`MAKEMORE_BACKEND=${forced} was asked for but does not load (${why}). ` +
         (forced === 'tensorflow' ? 'Install it with `npm install @tensorflow/tfjs-node` (it downloads libtensorflow), or unset MAKEMORE_BACKEND.' : 'Run `npm ci`, or unset MAKEMORE_BACKEND.'));
     }
-    console.log(`TensorFlow.js backend: ${forced} (set by MAKEMORE_BACKEND)`);
+    message = `TensorFlow.js backend: ${forced} (set by MAKEMORE_BACKEND)`;
     return forced as BackendName;
   }
   const skipped: string[] = [];
@@ -54,7 +56,7 @@ async function choose(): Promise<BackendName> {
     const why = await tryBackend(name);
     if (!why) {
       const note = skipped.length ? ` (${skipped.join('; ')})` : '';
-      console.log(`TensorFlow.js backend: ${name}${note}`);
+      message = `TensorFlow.js backend: ${name}${note}`;
       return name;
     }
     skipped.push(name === 'tensorflow' ? 'native TensorFlow not installed' : `${name} unavailable: ${why}`);
@@ -62,8 +64,13 @@ async function choose(): Promise<BackendName> {
   throw new Error(`No TensorFlow.js backend loads: ${skipped.join('; ')}. Run \`npm ci\` in the project folder.`);
 }
 
-/** Pick the backend (first call only) and resolve to its name. Await it before any tensor work. */
-export function initBackend(): Promise<BackendName> {
+/**
+ * Pick the backend (first call only), print which one it is (every call, so that every notebook
+ * says it), and resolve to its name. Await it before any tensor work.
+ */
+export async function initBackend(): Promise<BackendName> {
   if (!chosen) chosen = choose();
-  return chosen;
+  const name = await chosen;
+  console.log(message);
+  return name;
 }

@@ -5,7 +5,9 @@ const path = require('path');
 const { spawn } = require('child_process');
 const { ROOT, venvBin, jupyterEnv } = require('./common');
 
-const child = spawn(venvBin('jupyter'), ['lab', `--notebook-dir=${path.join(ROOT, 'notebooks')}`, ...process.argv.slice(2)], {
+// Jupyter refuses to run as root unless told to (containers often run as root).
+const rootFlag = process.getuid && process.getuid() === 0 ? ['--allow-root'] : [];
+const child = spawn(venvBin('jupyter'), ['lab', `--notebook-dir=${path.join(ROOT, 'notebooks')}`, ...rootFlag, ...process.argv.slice(2)], {
   cwd: ROOT, stdio: 'inherit', env: jupyterEnv(),
 });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));

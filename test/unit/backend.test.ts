@@ -18,7 +18,7 @@ const nativeInstalled = (() => {
   try { require.resolve('@tensorflow/tfjs-node', { paths: [ROOT] }); require(path.join(ROOT, 'node_modules/@tensorflow/tfjs-node')); return true; } catch { return false; }
 })();
 
-test('without an override the best available backend is chosen and printed once', () => {
+test('without an override the best available backend is chosen and printed', () => {
   const { status, out } = pick({ MAKEMORE_BACKEND: '' });
   assert.equal(status, 0);
   const expected = nativeInstalled ? 'tensorflow' : 'wasm';

@@ -1,0 +1,109 @@
+// JupyterLab as a learner meets it: a real server on 127.0.0.1, Debian's Chromium, the project's
+// tslab kernel. Open 00-data, run all cells from the menu, see the Plotly figure, edit and re-run a
+// cell, save, close and reopen (the figure renders again), then stop the server cleanly.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Browser, Page } from 'playwright-core';
+import { NAMES_FILE, ROOT } from '../helpers/paths';
+import { launch } from '../helpers/browser';
+import { Lab, startLab } from '../helpers/jupyterlab';
+
+let browser: Browser;
+let lab: Lab;
+let page: Page;
+const problems: string[] = [];
+const NOTEBOOK = '00-data.ipynb';
+
+before(async () => {
+  process.env.MAKEMORE_NAMES = process.env.MAKEMORE_NAMES ?? NAMES_FILE;
+  process.env.MAKEMORE_PROFILE = 'quick';
+  // A copy, so that saving in the test never writes outputs into notebooks/.
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'makemore-lab-'));
+  fs.copyFileSync(path.join(ROOT, 'notebooks', NOTEBOOK), path.join(root, NOTEBOOK));
+  lab = await startLab(root);
+  browser = await launch();
+  page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
+  page.on('pageerror', (e) => problems.push(e.message));
+});
+after(async () => {
+  await browser?.close();
+});
+
+const cellCount = () => page.locator('.jp-Notebook .jp-CodeCell').count();
+
+async function waitIdle(timeout = 120000) {
+  // Every code cell has run (a number in its prompt, no '*'), and the kernel is idle.
+  await page.waitForFunction(() => {
+    const prompts = Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')).map((p) => p.textContent ?? '');
+    const app = (window as unknown as { jupyterapp: { shell: { currentWidget: { sessionContext?: { session?: { kernel?: { status: string } } } } } } }).jupyterapp;
+    const status = app?.shell.currentWidget?.sessionContext?.session?.kernel?.status;
+    return prompts.length > 0 && prompts.every((p) => /\[\d+\]/.test(p)) && status === 'idle';
+  }, undefined, { timeout });
+}
+
+async function openNotebook() {
+  await page.goto(lab.url(`/lab/tree/${NOTEBOOK}`));
+  await page.waitForSelector('.jp-Notebook .jp-CodeCell', { timeout: 60000 });
+  // The kernel of the notebook's metadata (tslab) starts by itself.
+  await page.waitForFunction(() => (window as any).jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle', undefined, { timeout: 60000 });
+}
+
+test('run all cells from the menu: the kernel runs them and the Plotly figure is drawn', async () => {
+  await openNotebook();
+  assert.ok(await cellCount() >= 6);
+  await page.click('.lm-MenuBar-itemLabel:text-is("Run")');
+  await page.click('.lm-Menu-itemLabel:text-is("Run All Cells")');
+  await waitIdle();
+  await page.waitForSelector('.jp-OutputArea .makemore-plot .main-svg', { timeout: 60000 });
+  assert.equal(await page.locator('.jp-OutputArea .makemore-plot .bars path').count(), 27);
+  const text = await page.locator('.jp-Notebook').innerText();
+  assert.match(text, /TensorFlow\.js backend: (tensorflow|wasm|cpu)/);
+  assert.match(text, /train 182625 examples, dev 22655, test 22866/);
+  await page.locator('.jp-OutputArea .makemore-plot').first().scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(ROOT, 'dist', 'jupyterlab-00-data.png') });
+});
+
+test('edit a cell and run it again: its output changes as expected', async () => {
+  // JupyterLab renders only the cells in view: bring the cell that builds 'emma' into view first.
+  await page.evaluate(async () => {
+    const notebook = (window as any).jupyterapp.shell.currentWidget.content;
+    const index = notebook.widgets.findIndex((c: any) => c.model.sharedModel.getSource().includes("buildDataset(['emma']"));
+    notebook.activeCellIndex = index;
+    await notebook.scrollToItem(index, 'center');
+  });
+  const cell = page.locator('.jp-Notebook .jp-CodeCell.jp-mod-active');
+  assert.match(await cell.locator('.jp-OutputArea').innerText(), /mma ---> \./);
+  await cell.locator('.cm-content').click();
+  await page.keyboard.press('Control+a');
+  // insertText, not type: typing would trigger the editor's auto-closed brackets.
+  await page.keyboard.insertText("const ava = mm.buildDataset(['ava'], blockSize, vocab);\nconsole.log(`${ava.size} examples from ava`);");
+  await page.keyboard.press('Shift+Enter');
+  const edited = page.locator('.jp-Notebook .jp-CodeCell', { hasText: 'examples from ava' });
+  await edited.locator('.jp-OutputArea', { hasText: '4 examples from ava' }).waitFor({ timeout: 60000 });
+  assert.doesNotMatch(await edited.locator('.jp-OutputArea').innerText(), /mma ---> \./);
+});
+
+test('saved, closed and opened again, the notebook shows its figure without re-running', async () => {
+  await page.keyboard.press('Control+s');
+  await page.waitForFunction(() => !document.querySelector('.jp-mod-dirty'), undefined, { timeout: 30000 });
+  const saved = JSON.parse(fs.readFileSync(path.join(lab.root, NOTEBOOK), 'utf8'));
+  assert.ok(saved.cells.some((c: { outputs?: { data?: Record<string, unknown> }[] }) => c.outputs?.some((o) => o.data?.['text/html'])), 'outputs were saved');
+  // A new page: nothing of the old page's scripts (window.Plotly) survives.
+  await page.close();
+  page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(lab.url(`/lab/tree/${NOTEBOOK}`));
+  await page.waitForSelector('.jp-OutputArea .makemore-plot .main-svg', { timeout: 60000 });
+  assert.equal(await page.locator('.jp-OutputArea .makemore-plot .bars path').count(), 27);
+  await page.locator('.jp-OutputArea .makemore-plot').first().scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(ROOT, 'dist', 'jupyterlab-00-data-reopened.png') });
+  assert.deepEqual(problems, []);
+});
+
+test('the server stops cleanly', async () => {
+  const code = await lab.stop();
+  assert.equal(code, 0);
+});
