@@ -39,10 +39,17 @@ test('every notebook executes without error in the quick profile', () => {
   assert.match(String(run.stdout), new RegExp(`${NOTEBOOKS.length} of ${NOTEBOOKS.length} notebooks ok`));
 });
 
-test('index.html links every notebook in order', () => {
+test('index.html links every notebook in order, and each page links its neighbours', () => {
   const index = fs.readFileSync(path.join(OUT, 'index.html'), 'utf8');
   const links = [...index.matchAll(/href="([^"]+)\.html"/g)].map((m) => m[1]);
   assert.deepEqual(links, NOTEBOOKS);
+  NOTEBOOKS.forEach((name, k) => {
+    const html = fs.readFileSync(path.join(OUT, `${name}.html`), 'utf8');
+    assert.match(html, /<a href="index.html">Contents<\/a>/);
+    assert.match(html, /profile <b>quick<\/b> &middot; backend <b>(tensorflow|wasm|cpu)<\/b> &middot;\s+run time <b>[0-9.]+ s<\/b>/);
+    if (k > 0) assert.ok(html.includes(`href="${NOTEBOOKS[k - 1]}.html" rel="prev"`), `${name} links back`);
+    if (k + 1 < NOTEBOOKS.length) assert.ok(html.includes(`href="${NOTEBOOKS[k + 1]}.html" rel="next"`), `${name} links forward`);
+  });
 });
 
 for (const name of NOTEBOOKS) {
@@ -64,6 +71,9 @@ for (const name of NOTEBOOKS) {
     const withData = await page.evaluate(() => Array.from(document.querySelectorAll('.makemore-plot'))
       .filter((d) => d.querySelector('.plot .trace, .plot path, .heatmaplayer image, .gl-container canvas')).length);
     assert.equal(withData, expected, 'every figure has its data drawn');
+    // The table of contents lists the notebook's sections.
+    const sections = (nb.markdown.match(/^## /gm) ?? []).length;
+    assert.equal(await page.locator('#mm-toc li').count(), sections, 'one contents entry per section');
     await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: false });
     assert.deepEqual(problems, []);
     assert.deepEqual(requests, [], 'the export loads nothing from the network');
