@@ -62,12 +62,14 @@ export interface HistogramSeries {
   values: ArrayLike<number>;
 }
 
-/** Overlaid histograms, one line per layer (the lecture plots `hx[:-1], hy` for each with a legend). */
+/** Overlaid histograms, one step line per layer with a legend (the lecture plots `hx[:-1], hy`). */
 export function histograms(series: HistogramSeries[], layout: { title: string; xTitle?: string; height?: number }): Figure {
   return {
     data: series.map((s) => {
-      const e = arr(s.edges);
-      return { type: 'scatter', mode: 'lines', name: s.name, x: e.slice(0, -1), y: arr(s.values), line: { shape: 'hv' } };
+      // A step line over the bins: each value holds from its left edge to the next; repeating the
+      // last value at the last edge gives the last bin its width.
+      const values = arr(s.values);
+      return { type: 'scatter', mode: 'lines', name: s.name, x: arr(s.edges), y: [...values, values[values.length - 1]], line: { shape: 'hv' } };
     }),
     layout: {
       title: { text: layout.title }, height: layout.height ?? 420,

@@ -10,7 +10,7 @@ import { Generator } from '../../lib/random';
 import { train, evaluate, formatStep } from '../../lib/train';
 import { NAMES_FILE } from '../helpers/paths';
 import { EXPECTED, maxAbs, maxAbsDiff } from '../helpers/expected';
-import { stageNetwork, Stage } from '../helpers/stages';
+import { stageNetwork, Stage } from '../../lib/models';
 
 let split: Split;
 before(async () => {

@@ -1,0 +1,124 @@
+// What 04-batchnorm must show (quick profile): batch norm built step by step on hpreact, why b1 is
+// dropped, epsilon, the lecture's network trained with it (step-0 loss, parameter count), its running
+// estimates against a calibration over the whole training set, the forward pass on a slider, and the
+// summary of every stage. Notebooks 01-03 may or may not have run with the same results file, so the
+// summary is checked for what 04 itself guarantees (its own row, the lecture's column, "not run" or a
+// number for each other stage).
+import assert from 'node:assert/strict';
+import { ExecutedNotebook } from '../../helpers/executed';
+import { EXPECTED } from '../../helpers/expected';
+
+function num(out: string, re: RegExp): number {
+  const m = out.match(re);
+  assert.ok(m, `not printed: ${re}`);
+  return Number(m[1]);
+}
+
+/** A loss as printed (4 decimals), for a regular expression. */
+const esc = (v: number) => v.toFixed(4).replace('.', '\\.');
+
+const join = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : t ?? '');
+
+export function check(nb: ExecutedNotebook): void {
+  const out = nb.printed;
+  assert.match(out, /run profile: quick/);
+
+  // Parameters C, W1, W2, b2, bngain, bnbias (no b1), as torch counts them.
+  const stage = EXPECTED.stages_step0_loss.batchnorm;
+  assert.equal(stage.b1_drawn, false);
+  assert.equal(stage.n_parameters, 12097);
+  assert.match(out, /^12097 parameters$/m);
+
+  // Step 1: per-neuron statistics over the batch, then standardised to mean 0, std 1.
+  assert.match(out, /hpreact \[32,200\], its mean \[1,200\] and std \[1,200\]/);
+  assert.ok(num(out, /largest \|mean\| (\S+),/) < 1e-5);
+  assert.ok(num(out, /largest \|std - 1\| (\S+)$/m) < 1e-5);
+  // Step 2: gain 1 and bias 0 change nothing at init.
+  assert.ok(num(out, /at init out equals the standardised hpreact: max \|difference\| (\S+)$/m) < 1e-6);
+
+  // b1 cancels: the output does not move and its gradient is zero up to rounding, unlike bnbias's.
+  assert.ok(num(out, /with b1 added: max \|change of the output\| (\S+)$/m) < 1e-5);
+  assert.ok(num(out, /largest \|gradient\|: b1 (\S+),/) < 1e-7);
+  assert.ok(num(out, /largest \|gradient\|: b1 \S+, bnbias (\S+)$/m) > 1e-4);
+
+  // Epsilon: a batch of 32 identical examples has std ~0; without eps garbage (NaN or values of size 1),
+  // with eps 1e-5 practically 0.
+  assert.ok(num(out, /std of hpreact over the batch: at most (\S+)$/m) < 1e-4);
+  const values = (label: string) => {
+    const m = out.match(new RegExp(`^${label}: (.*), \\.\\.\\.$`, 'm'));
+    assert.ok(m, label);
+    return m[1].split(', ').map(Number);
+  };
+  const noEps = values('without eps');
+  assert.ok(noEps.some((v) => Number.isNaN(v) || Math.abs(v) > 0.1), `without eps: ${noEps}`);
+  const withEps = values('with eps = 1e-5');
+  assert.ok(withEps.every((v) => Math.abs(v) < 1e-2), `with eps: ${withEps}`);
+
+  // The lecture's step-0 loss of this network (b1 not drawn), in the quick profile's format.
+  assert.equal(stage.loss.toFixed(4), '3.3239');
+  assert.equal(EXPECTED.batchnorm_stage.loss_step0.toFixed(4), '3.3239');
+  assert.match(out, /^ {6}0\/ {3}2000: 3\.3239$/m);
+  assert.match(out, /^ {3}1000\/ {3}2000: \d\.\d{4}$/m);
+
+  // Trained 2,000 steps; evaluation with the running estimates.
+  const train = num(out, /^train (\S+), dev \S+ \(running estimates\)$/m);
+  const dev = num(out, /^train \S+, dev (\S+) \(running estimates\)$/m);
+  assert.ok(train > 2.1 && train < 2.7, `train loss ${train}`);
+  assert.ok(dev > 2.1 && dev < 2.7 && Math.abs(dev - train) < 0.15, `dev loss ${dev}`);
+  const losses = nb.tables.find((t) => t.startsWith('Loss after training, with the running estimates'));
+  assert.ok(losses, 'the loss table');
+  assert.match(losses, new RegExp(`^ours, batch norm \\(quick profile, 2000 steps\\) +${esc(train)} +${esc(dev)}`, 'm'));
+  assert.match(losses, /^lecture, batch norm +2\.0668 +2\.1048/m);
+
+  // Calibration: the running estimates are close to the whole-training-set statistics but, after only
+  // 2,000 steps, still carry 0.999^2000 = 13.5% of their initial zeros and ones: differences of a few
+  // tenths for the neurons with the largest means and stds, never 0.
+  const dMean = num(out, /^mean: max \|calibrated - running\| (\S+)/m);
+  const dStd = num(out, /^std: +max \|calibrated - running\| (\S+)/m);
+  assert.ok(dMean > 0.01 && dMean < 0.6, `mean difference ${dMean}`);
+  assert.ok(dStd > 0.01 && dStd < 0.6, `std difference ${dStd}`);
+  const trainCal = num(out, /^calibrated: train (\S+), dev \S+$/m);
+  const devCal = num(out, /^calibrated: train \S+, dev (\S+)$/m);
+  assert.ok(Math.abs(trainCal - train) < 0.05 && Math.abs(devCal - dev) < 0.05, `calibrated ${trainCal} / ${devCal}`);
+  assert.ok(trainCal < train + 0.005, `calibrated statistics should not be worse on train: ${trainCal} vs ${train}`);
+  const cal = nb.tables.find((t) => t.startsWith('Batch norm: running against calibrated statistics (quick profile)'));
+  assert.ok(cal, 'the calibration table');
+  assert.match(cal, new RegExp(`^running estimates +${esc(train)} +${esc(dev)}`, 'm'));
+  assert.match(cal, new RegExp(`^calibrated on the whole training set +${esc(trainCal)} +${esc(devCal)}`, 'm'));
+
+  // The slider: a Plotly slider over 21 precomputed training steps (restyle, no kernel needed).
+  const sliderTitle = nb.figures.find((f) => f.includes('(slider)'));
+  assert.ok(sliderTitle, 'the slider figure');
+  const neuron = Number(sliderTitle.match(/neuron (\d+) over training/)![1]);
+  assert.ok(neuron >= 0 && neuron < 200);
+  const sliderOut = nb.outputs.find((o) => join(o.data?.['text/plain']) === sliderTitle);
+  const sliderHtml = join(sliderOut?.data?.['text/html']);
+  // the figure's own layout (after the Plotly library, which the first figure of a session carries)
+  assert.match(sliderHtml, /Plotly\.newPlot\([^\n]*"sliders":\[\{/, 'the figure has "sliders" in its layout');
+  assert.equal(sliderHtml.match(/"method":"restyle"/g)?.length, 21, 'one restyle step per snapshot');
+  assert.match(sliderHtml, /"label":"0".*"label":"2000"/);
+  assert.match(out, new RegExp(`^neuron ${neuron}: bngain \\S+, bnbias \\S+ after 2000 steps; 21 slider steps$`, 'm'));
+
+  assert.deepEqual(nb.figures, [
+    '[Plotly figure: Training loss with batch normalization]',
+    '[Plotly figure: Running estimates against the calibrated statistics (one point per neuron)]',
+    `[Plotly figure: Batch norm forward pass of neuron ${neuron} over training (slider)]`,
+  ]);
+
+  // The loss log of every stage: the lecture's column always; ours for batch norm (this notebook);
+  // for the others either a number from the quick profile or "not run".
+  const summary = nb.tables.find((t) => t.startsWith('The loss log: every stage, ours beside the lecture'));
+  assert.ok(summary, 'the summary table');
+  const rows: [string, string, string][] = [
+    ['original', '2.1245', '2.1682'],
+    ['fix softmax confidently wrong', '2.07', '2.13'],
+    ['fix tanh layer too saturated at init', '2.0356', '2.1027'],
+    ['Kaiming init', '2.0377', '2.1070'],
+    ['batch norm', '2.0668', '2.1048'],
+  ];
+  const ours = '(?:\\d\\.\\d{4} +\\d\\.\\d{4} +quick|not run +not run +-)';
+  for (const [name, lt, ld] of rows) {
+    const cell = name === 'batch norm' ? `${esc(train)} +${esc(dev)} +quick` : ours;
+    assert.match(summary, new RegExp(`^${name} {2,}.+? {2,}${cell} +${lt.replace('.', '\\.')} +${ld.replace('.', '\\.')} *$`, 'm'), name);
+  }
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// `npm run bench`: the same work on every available TensorFlow.js backend and in PyTorch, in one
+// run, each in its own process; prints a table of medians (with min-max spread) and the speed
+// relative to PyTorch, and saves it as dist/bench.json. Not a test: nothing is asserted.
+//
+//   npm run bench [-- --repeats 5] [--full] [--install-torch] [--works bn-mlp,deep-ud,eval-train]
+//
+// --full adds the whole full profile of one stage notebook (200,000 steps; minutes per backend).
+// --install-torch installs torch==2.13.0 (CPU) into .venv when it is missing.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const { spawnSync } = require('child_process');
+const { ROOT, venvPython, log } = require('../common');
+
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(name);
+const option = (name, fallback) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : fallback; };
+const repeats = Number(option('--repeats', '5'));
+const works = option('--works', 'bn-mlp,deep-ud,eval-train').split(',').concat(flag('--full') ? ['notebook'] : []);
+const names = process.env.MAKEMORE_NAMES ?? path.join(ROOT, 'data', 'names.txt');
+const BACKENDS = (process.env.MAKEMORE_BENCH_BACKENDS ?? 'tensorflow,wasm,cpu').split(',');
+
+function torchAvailable() {
+  const r = spawnSync(venvPython(), ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+let torch = torchAvailable();
+if (!torch && flag('--install-torch')) {
+  log('installing torch==2.13.0 (CPU) into .venv ...');
+  spawnSync(venvPython(), ['-m', 'pip', 'install', '-q', 'torch==2.13.0'], { stdio: 'inherit' });
+  torch = torchAvailable();
+}
+if (!torch) log('PyTorch is not installed in .venv: its column is skipped. Run `npm run bench -- --install-torch` to add it.');
+
+function runOne(label, cmd, cmdArgs, env) {
+  const r = spawnSync(cmd, cmdArgs, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 24 });
+  const line = (r.stdout || '').trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  if (r.status !== 0 || !line) return { error: ((r.stderr || r.stdout || '').trim().split('\n').pop() || `exit ${r.status}`).slice(0, 160) };
+  return JSON.parse(line);
+}
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const results = [];
+const t0 = Date.now();
+for (const work of works) {
+  const reps = work === 'notebook' ? 1 : repeats;
+  if (torch) {
+    log(`${work}: torch ...`);
+    results.push({ work, column: 'torch', ...runOne('torch', venvPython(), [path.join(__dirname, 'torch_work.py'), work, String(reps), names]) });
+  }
+  for (const backend of BACKENDS) {
+    if (work === 'notebook' && backend === 'cpu') { results.push({ work, column: backend, error: 'skipped: about 50 min on the cpu backend' }); continue; }
+    log(`${work}: ${backend} ...`);
+    results.push({ work, column: backend, ...runOne(backend, process.execPath, ['--import', 'tsx', path.join(__dirname, 'work.ts'), work, String(reps)],
+      { MAKEMORE_BACKEND: backend, MAKEMORE_NAMES: names }) });
+  }
+}
+
+const fmt = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const rows = [['work', 'column', 'median', 'spread (min-max)', 'speed vs torch', 'peak MiB', 'live tensors']];
+for (const r of results) {
+  if (r.error) { rows.push([r.work, r.column, 'n/a', r.error, '', '', '']); continue; }
+  r.median = median(r.samples);
+  const ref = results.find((x) => x.work === r.work && x.column === 'torch' && !x.error);
+  r.speedVsTorch = ref ? median(ref.samples) / r.median : null;
+  rows.push([r.work, r.column, `${fmt(r.median)} ${r.unit}`, `${fmt(Math.min(...r.samples))}-${fmt(Math.max(...r.samples))} (n=${r.samples.length})`,
+    r.speedVsTorch === null ? '' : `${r.speedVsTorch.toFixed(2)}x`, r.peakMiB.toFixed(0), r.liveTensors ?? '']);
+}
+const widths = rows[0].map((_, j) => Math.max(...rows.map((row) => String(row[j]).length)));
+console.log('\n' + rows.map((row) => row.map((c, j) => String(c).padEnd(widths[j])).join('  ')).join('\n'));
+console.log('\nspeed vs torch = PyTorch\'s median time / this median time (above 1.0x: faster than PyTorch).');
+const out = path.join(ROOT, 'dist', 'bench.json');
+fs.mkdirSync(path.dirname(out), { recursive: true });
+fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), repeats, torch, node: process.version,
+  cpu: require('os').cpus()[0].model, seconds: (Date.now() - t0) / 1000, results }, null, 1));
+log(`saved ${path.relative(ROOT, out)}`);
