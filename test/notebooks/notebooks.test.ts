@@ -69,7 +69,7 @@ for (const name of NOTEBOOKS) {
     }
     // Each drawn figure has data in it (a trace group with children).
     const withData = await page.evaluate(() => Array.from(document.querySelectorAll('.makemore-plot'))
-      .filter((d) => d.querySelector('.plot .trace, .plot path, .heatmaplayer image, .gl-container canvas')).length);
+      .filter((d) => d.querySelector('.main-svg .trace, .main-svg .hm image, .gl-container canvas')).length);
     assert.equal(withData, expected, 'every figure has its data drawn');
     // The table of contents lists the notebook's sections.
     const sections = (nb.markdown.match(/^## /gm) ?? []).length;
