@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ROOT } from '../helpers/paths';
+import { NAMES_FILE, ROOT } from '../helpers/paths';
 
 const { venvPython, jupyterEnv } = require('../../tools/common');
 
@@ -13,7 +13,7 @@ interface Result { status: string; outputs: { type: string; name?: string; text?
 
 function session(steps: object[]): Result[] {
   const r = spawnSync(venvPython(), [path.join(ROOT, 'test', 'helpers', 'kernel_session.py')], {
-    cwd: ROOT, input: JSON.stringify(steps), encoding: 'utf8', env: jupyterEnv(), timeout: 5 * 60 * 1000,
+    cwd: ROOT, input: JSON.stringify(steps), encoding: 'utf8', env: jupyterEnv({ MAKEMORE_NAMES: process.env.MAKEMORE_NAMES ?? NAMES_FILE }), timeout: 5 * 60 * 1000,
   });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout);
@@ -49,4 +49,19 @@ test('a display bundle reaches the notebook as one output with several MIME type
   const shown = r.outputs.find((o) => o.type === 'display_data');
   assert.ok(shown, JSON.stringify(r.outputs));
   assert.deepEqual(Object.keys(shown.data!).sort(), ['text/html', 'text/plain']);
+});
+
+test('training shows one progress line that updates in place, ending with "done"', () => {
+  const [r] = session([{ execute: `import * as mm from './lib/index';
+await mm.initBackend();
+const net = mm.stageNetwork('batchnorm', new mm.Generator(2147483647));
+const split = mm.splitDataset(await mm.loadNames(), 3, 42);
+mm.train({ parameters: net.parameters, loss: net.loss, data: split.train, steps: 400, learningRate: () => 0.1,
+  generator: new mm.Generator(1), printEvery: 0 });` }]);
+  assert.equal(r.status, 'ok', text(r));
+  const shows = r.outputs.filter((o) => o.type === 'display_data' || o.type === 'update_display_data');
+  assert.ok(shows.length >= 2, `progress outputs: ${JSON.stringify(r.outputs).slice(0, 400)}`);
+  assert.equal(shows[0].type, 'display_data');
+  assert.ok(shows.slice(1).every((o) => o.type === 'update_display_data'), 'later outputs replace the first');
+  assert.match(shows[shows.length - 1].data!['text/plain'], /^step 400\/400 \[#{30}\] 100% {2}loss \d\.\d{4} {2}[0-9.]+ ms\/step {2}done$/);
 });

@@ -115,7 +115,7 @@ export function check(nb: ExecutedNotebook): void {
   const sq = Math.sqrt(1000);
   assert.ok(Math.abs(lin[0][2] / sq - 1) < 0.1 && Math.abs(lin[0][4] / sq - 1) < 0.1, 'randn weights: c and a.grad grow by sqrt(1000)');
   for (const v of [lin[1][2], lin[1][3], lin[1][4], lin[1][5]]) assert.ok(Math.abs(v - 1) < 0.1, `scaled weights: ${v} near 1`);
-  const bn = out.match(/inp std (\S+), w std (\S+), x std (\S+), out std (\S+)\nout grad std (\S+), x grad std (\S+), w grad std (\S+), inp grad std (\S+)/);
+  const bn = out.match(/inp std (\S+), w std (\S+), x std (\S+), out std (\S+)\n+out grad std (\S+), x grad std (\S+), w grad std (\S+), inp grad std (\S+)/);
   assert.ok(bn, 'the linear + batch-norm statistics');
   const [, , xStd, outStd, outGrad, xGrad, wGrad, inpGrad] = bn!.slice(1).map(num);
   assert.ok(Math.abs(xStd / sq - 1) < 0.1 && Math.abs(outStd - 1) < 1e-3 && Math.abs(outGrad - 1) < 0.1);
@@ -124,7 +124,7 @@ export function check(nb: ExecutedNotebook): void {
   // The final training: the lecture's first steps (step 0 and, lr 0.1 until 1,500, step 1000 too).
   assert.match(out, new RegExp(`^      0/   2000: ${E.loss_step0.toFixed(4)}$`, 'm'));
   assert.match(out, new RegExp(`^   1000/   2000: ${E.loss_step1000.toFixed(4)}$`, 'm'));
-  const losses = cellOutput(nb, 'mm.evaluate(model.loss, train)').match(/^train (\d+\.\d{4})\nval (\d+\.\d{4})$/m);
+  const losses = cellOutput(nb, 'mm.evaluate(model.loss, train)').match(/^train (\d+\.\d{4})\n+val (\d+\.\d{4})$/m);
   assert.ok(losses, 'train and val losses printed');
   for (const l of losses!.slice(1).map(num)) assert.ok(l > 2.0 && l < 2.7, `loss ${l} after 2,000 steps`);
 
