@@ -114,17 +114,31 @@ export function updateRatios(ud: number[][], names: string[], options: { title?:
   };
 }
 
-/** Figures side by side in a grid (for comparing experiments at a glance). */
+/** Plotly's default colour cycle. */
+const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+
+/**
+ * Figures side by side in a grid (for comparing experiments at a glance). Traces with the same
+ * name get the same colour in every panel and one shared legend entry.
+ */
 export function grid(figures: Figure[], columns: number, title: string, height = 320): Figure {
   const rows = Math.ceil(figures.length / columns);
   const data: object[] = [];
-  const layout: Record<string, unknown> = { title: { text: title }, height: rows * height + 60, showlegend: false,
-    grid: { rows, columns, pattern: 'independent' }, annotations: [] as object[] };
+  const colours = new Map<string, string>();
+  const layout: Record<string, unknown> = { title: { text: title }, height: rows * height + 90, margin: { t: 90 },
+    grid: { rows, columns, pattern: 'independent', ygap: 0.35 }, annotations: [] as object[] };
   figures.forEach((f, k) => {
     const suffix = k === 0 ? '' : String(k + 1);
-    for (const trace of f.data) data.push({ ...trace, xaxis: `x${suffix}`, yaxis: `y${suffix}` });
+    for (const trace of f.data as { name?: string; line?: object }[]) {
+      const name = trace.name ?? '';
+      const first = !colours.has(name);
+      if (first) colours.set(name, PALETTE[colours.size % PALETTE.length]);
+      const colour = (trace.line as { color?: string } | undefined)?.color ?? colours.get(name);
+      data.push({ ...trace, xaxis: `x${suffix}`, yaxis: `y${suffix}`, legendgroup: name, showlegend: first,
+        line: { ...trace.line, color: colour }, marker: { color: colour } });
+    }
     const sub = (f.layout?.title as { text?: string } | undefined)?.text;
-    (layout.annotations as object[]).push({ text: sub ?? '', showarrow: false, xref: `x${suffix} domain`, yref: `y${suffix} domain`, x: 0.5, y: 1.12, font: { size: 12 } });
+    (layout.annotations as object[]).push({ text: sub ?? '', showarrow: false, xref: `x${suffix} domain`, yref: `y${suffix} domain`, x: 0.5, y: 1.08, yanchor: 'bottom', font: { size: 12 } });
     layout[`xaxis${suffix}`] = { ...(f.layout?.xaxis as object), title: undefined };
     layout[`yaxis${suffix}`] = { ...(f.layout?.yaxis as object), title: undefined };
   });
