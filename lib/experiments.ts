@@ -133,23 +133,3 @@ export function updatePicture(ud: number[][], parameters: tf.Variable[], names: 
   const labels = parameters.map((p, k) => parameterLabel(names[k], p));
   return plots.updateRatios(ud, labels, { title, only: (_, k) => parameters[k].rank === 2 });
 }
-
-/** Plotly's default colours, so that line k has the same colour in each of the four pictures. */
-const COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
-
-/**
- * The four pictures side by side (2 x 2, `plots.grid`), with the same colour for the k-th line of every
- * picture (layer k in the first two, parameter k in the last two) and room for the title.
- */
-export function pictureGrid(title: string, figures: Figure[], height = 300): Figure {
-  const coloured = figures.map((f) => ({
-    ...f,
-    data: f.data.map((trace, k) => {
-      const t = trace as { line?: Record<string, unknown> };
-      return t.line?.color ? trace : { ...trace, line: { ...t.line, color: COLOURS[k % COLOURS.length] } };
-    }),
-  }));
-  const fig = plots.grid(coloured, 2, title, height);
-  fig.layout = { ...fig.layout, margin: { t: 90, r: 20, b: 40, l: 60 } };
-  return fig;
-}

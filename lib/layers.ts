@@ -111,8 +111,8 @@ export class BatchNorm1d extends Layer {
     this.momentum = options.momentum ?? 0.1;
     this.gamma = parameter(tf.ones([dim]), 'gamma');
     this.beta = parameter(tf.zeros([dim]), 'beta');
-    this.runningMean = tf.variable(tf.zeros([dim]), false);
-    this.runningVar = tf.variable(tf.ones([dim]), false);
+    this.runningMean = buffer(tf.zeros([dim]));
+    this.runningVar = buffer(tf.ones([dim]));
   }
 
   forward(x: tf.Tensor): tf.Tensor {
@@ -151,6 +151,13 @@ export class BatchNorm1d extends Layer {
     this.runningMean.dispose();
     this.runningVar.dispose();
   }
+}
+
+/** A non-trainable buffer (PyTorch's `register_buffer`) holding `value`; takes ownership of it. */
+function buffer(value: tf.Tensor): tf.Variable {
+  const v = tf.variable(value, false);
+  value.dispose();
+  return v;
 }
 
 /** `Tanh()`: y = tanh(x), elementwise. */

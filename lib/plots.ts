@@ -114,8 +114,9 @@ export function updateRatios(ud: number[][], names: string[], options: { title?:
   };
 }
 
-/** Plotly's default colour cycle. */
-const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+/** Plotly's default colour cycle, then darker variants (enough for 5 layers and 7 weights). */
+const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf',
+  '#393b79', '#637939', '#8c6d31', '#843c39', '#7b4173'];
 
 /**
  * Figures side by side in a grid (for comparing experiments at a glance). Traces with the same

@@ -129,3 +129,10 @@ test('the deep network after 1,000 steps: loss and layer statistics as PyTorch\'
   });
   net.dispose();
 });
+
+test('a network and its layers leave no tensor behind when disposed', () => {
+  const before = tf.memory().numTensors;
+  const net = new DeepNetwork({ generator: new Generator(SEED) });
+  net.dispose();
+  assert.equal(tf.memory().numTensors, before);
+});
