@@ -71,10 +71,11 @@ class Progress {
 
   constructor(private readonly steps: number, private readonly enabled: boolean) {}
 
-  update(step: number, loss: number, force = false): void {
-    if (!this.enabled || (!this.live && !this.tty)) return;
+  /** Show the step (at most twice a second, and always when forced); true if something was shown. */
+  update(step: number, loss: number, force = false): boolean {
+    if (!this.enabled || (!this.live && !this.tty)) return false;
     const now = Date.now();
-    if (!force && now - this.last < 500) return;
+    if (!force && now - this.last < 500) return false;
     this.last = now;
     const done = step + 1;
     const frac = done / this.steps;
@@ -85,16 +86,25 @@ class Progress {
       `loss ${loss.toFixed(4)}  ${msPerStep.toFixed(2)} ms/step  ${done === this.steps ? 'done' : `${eta} s left`}`;
     if (this.live) this.live.update({ 'text/plain': line });
     else process.stderr.write(`\r${line}${done === this.steps ? '\n' : ''}`);
+    return true;
   }
 }
+
+/**
+ * Let the event loop run: the kernel sends what was printed or displayed (its message socket
+ * takes one send at a time and fails if a loop never yields), and an interrupt can arrive.
+ */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * The lecture's training loop:
  *   for i in range(steps): ix = randint(0, n, (B,)); loss = forward(X[ix], Y[ix]); backward;
  *                          p -= lr(i) * p.grad; lossi.append(log10(loss))
- * Stops with an error on a NaN or infinite loss, before the update of that step.
+ * Stops with an error on a NaN or infinite loss, before the update of that step, and on a kernel
+ * interrupt (Kernel > Interrupt), after a whole step. Asynchronous: `await mm.train(...)`; it
+ * yields to the event loop whenever it prints or shows progress, about twice a second.
  */
-export function train(options: TrainOptions): TrainResult {
+export async function train(options: TrainOptions): Promise<TrainResult> {
   const { parameters, loss, data, steps, learningRate, generator } = options;
   const batchSize = options.batchSize ?? 32;
   const printEvery = options.printEvery ?? 10000;
@@ -102,30 +112,41 @@ export function train(options: TrainOptions): TrainResult {
   const lossi: number[] = [];
   const ud: number[][] = [];
   const t0 = Date.now();
-
-  for (let i = 0; i < steps; i++) {
-    const ix = generator.randint(0, data.size, [batchSize]);
-    const lr = learningRate(i);
-    const value = tf.tidy(() => {
-      const { X, Y } = batch(data, ix);
-      const { value: lossValue, grads } = tf.variableGrads(() => loss(X, Y, true), parameters);
-      const v = item(lossValue);
-      if (!Number.isFinite(v)) {
-        throw new Error(`The loss is ${v} at step ${i} (learning rate ${lr}): training stopped before this step's update. ` +
-          'Lower the learning rate or check the initialisation; the parameters are those after the previous step.');
-      }
-      for (const p of parameters) p.assign(p.sub(grads[p.name].mul(lr)));
-      if (options.trackUpdateRatios) {
-        // All ratios of this step in one read: log10(std(lr * grad) / std(p)).
-        const ratios = tf.stack(parameters.map((p) => stdAll(grads[p.name].mul(lr)).div(stdAll(p)).log().div(Math.LN10)));
-        ud.push(Array.from(ratios.dataSync()));
-      }
-      return v;
-    });
-    lossi.push(Math.log10(value));
-    if (printEvery > 0 && i % printEvery === 0) console.log(formatStep(i, steps, value));
-    progress.update(i, value, i === steps - 1);
-    options.afterStep?.(i, value);
+  // In a notebook, Kernel > Interrupt (SIGINT) stops the loop at the next yield; elsewhere Ctrl+C
+  // keeps its default meaning.
+  let interrupted = false;
+  const onInterrupt = () => { interrupted = true; };
+  if (inNotebook()) process.on('SIGINT', onInterrupt);
+  try {
+    for (let i = 0; i < steps; i++) {
+      const ix = generator.randint(0, data.size, [batchSize]);
+      const lr = learningRate(i);
+      const value = tf.tidy(() => {
+        const { X, Y } = batch(data, ix);
+        const { value: lossValue, grads } = tf.variableGrads(() => loss(X, Y, true), parameters);
+        const v = item(lossValue);
+        if (!Number.isFinite(v)) {
+          throw new Error(`The loss is ${v} at step ${i} (learning rate ${lr}): training stopped before this step's update. ` +
+            'Lower the learning rate or check the initialisation; the parameters are those after the previous step.');
+        }
+        for (const p of parameters) p.assign(p.sub(grads[p.name].mul(lr)));
+        if (options.trackUpdateRatios) {
+          // All ratios of this step in one read: log10(std(lr * grad) / std(p)).
+          const ratios = tf.stack(parameters.map((p) => stdAll(grads[p.name].mul(lr)).div(stdAll(p)).log().div(Math.LN10)));
+          ud.push(Array.from(ratios.dataSync()));
+        }
+        return v;
+      });
+      lossi.push(Math.log10(value));
+      const printed = printEvery > 0 && i % printEvery === 0;
+      if (printed) console.log(formatStep(i, steps, value));
+      const shown = progress.update(i, value, i === steps - 1);
+      options.afterStep?.(i, value);
+      if (printed || shown) await yieldToEventLoop();
+      if (interrupted) throw new Error(`Interrupted after step ${i}: the parameters are those after that step.`);
+    }
+  } finally {
+    process.off('SIGINT', onInterrupt);
   }
   return { lossi, ud, seconds: (Date.now() - t0) / 1000 };
 }

@@ -193,7 +193,13 @@ node -e "
   server.listen(0, '127.0.0.1', () => fs.writeFileSync(process.argv[3], String(server.address().port)));
 " "$CACHE/serve" "$TARBALL_NAME" "$PORT_FILE" &
 SERVER_PID=$!
-cleanup() { kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; rm -f "$PORT_FILE"; }
+NPM_PID=""
+cleanup() {
+  [ -z "$NPM_PID" ] || kill "$NPM_PID" 2>/dev/null || true
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  rm -f "$PORT_FILE"
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 for _ in $(seq 50); do [ -s "$PORT_FILE" ] && break; sleep 0.1; done
@@ -219,14 +225,19 @@ for v in HTTPS_PROXY https_proxy HTTP_PROXY http_proxy; do
 done
 [ -z "${HTTPS_PROXY:-${https_proxy:-}}" ] || PROXY_ENV+=("npm_config_https_proxy=${npm_config_https_proxy:-${HTTPS_PROXY:-${https_proxy:-}}}")
 [ -z "${HTTP_PROXY:-${http_proxy:-}}" ] || PROXY_ENV+=("npm_config_proxy=${npm_config_proxy:-${HTTP_PROXY:-${http_proxy:-}}}")
-if ! env "${PROXY_ENV[@]}" \
-    TFJS_NODE_BASE_URI="$BASE/libtensorflow-" \
-    npm_config_tfjs_binding_binary_host_mirror="$BASE/no-prebuilt-addon/" \
-    JOBS="${JOBS:-2}" \
-    npm install --no-save --no-audit --no-fund --foreground-scripts >"$LOG" 2>&1; then
+# (In the background, so that INT/TERM reach the trap at once; the trap stops npm and the server.)
+env "${PROXY_ENV[@]}" \
+  TFJS_NODE_BASE_URI="$BASE/libtensorflow-" \
+  npm_config_tfjs_binding_binary_host_mirror="$BASE/no-prebuilt-addon/" \
+  JOBS="${JOBS:-2}" \
+  npm install --no-save --no-audit --no-fund --foreground-scripts >"$LOG" 2>&1 &
+NPM_PID=$!
+if ! wait "$NPM_PID"; then
+  NPM_PID=""
   tail -n 30 "$LOG" >&2
   die "npm install failed (whole log: $LOG)."
 fi
+NPM_PID=""
 say "npm install took $((SECONDS - T0)) s; tfjs-node's downloads: $(grep -c . "$SERVER_LOG" 2>/dev/null || echo 0) requests in $SERVER_LOG"
 
 if ! out="$(check_loads)"; then
@@ -235,4 +246,6 @@ if ! out="$(check_loads)"; then
   die "@tensorflow/tfjs-node does not load after the install (npm drops an optional dependency whose install script fails; see $LOG)."
 fi
 say "done: @tensorflow/tfjs-node@$TFJS_NODE_VERSION loads ($out, from PyPI's tensorflow-cpu $TF_VERSION);"
-say "the notebooks now pick the 'tensorflow' backend (MAKEMORE_BACKEND=tensorflow forces it)."
+say "the notebooks now pick the 'tensorflow' backend by default. On small models it can be slower than"
+say "WebAssembly (compare with \`npm run bench\`); MAKEMORE_BACKEND=wasm keeps WebAssembly, and"
+say "TF_CPP_MIN_LOG_LEVEL=1 hides TensorFlow's start-up messages (oneDNN, CPU features) on stderr."

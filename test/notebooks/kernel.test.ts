@@ -56,7 +56,7 @@ test('training shows one progress line that updates in place, ending with "done"
 await mm.initBackend();
 const net = mm.stageNetwork('batchnorm', new mm.Generator(2147483647));
 const split = mm.splitDataset(await mm.loadNames(), 3, 42);
-mm.train({ parameters: net.parameters, loss: net.loss, data: split.train, steps: 400, learningRate: () => 0.1,
+await mm.train({ parameters: net.parameters, loss: net.loss, data: split.train, steps: 400, learningRate: () => 0.1,
   generator: new mm.Generator(1), printEvery: 0 });` }]);
   assert.equal(r.status, 'ok', text(r));
   const shows = r.outputs.filter((o) => o.type === 'display_data' || o.type === 'update_display_data');

@@ -114,13 +114,13 @@ test('BatchNorm1d running statistics follow momentum 0.1 with the unbiased varia
   assert.deepEqual(Array.from(bnorm.runningVar.dataSync()).map((v) => +v.toFixed(5)), [1.3, 2.5]);
 });
 
-test('the deep network after 1,000 steps: loss and layer statistics as PyTorch\'s', () => {
+test('the deep network after 1,000 steps: loss and layer statistics as PyTorch\'s', async () => {
   const ref = EXPECTED.deep_network;
   const g = new Generator(SEED);
   const net = new DeepNetwork({ generator: g });
   retainGrad(net.layers);
   const losses: number[] = [];
-  train({ parameters: net.parameters(), loss: net.loss, data: split.train, steps: 1000, learningRate: () => 0.1,
+  await train({ parameters: net.parameters(), loss: net.loss, data: split.train, steps: 1000, learningRate: () => 0.1,
     generator: g, printEvery: 0, progress: false, afterStep: (_, l) => losses.push(l) });
   // 1,000 float32 steps apart from PyTorch's: rounding differences grow, yet stay small.
   close(losses[999], ref.loss_step999, 2e-3);

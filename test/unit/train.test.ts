@@ -20,11 +20,11 @@ before(async () => {
 
 const SEED = 2147483647;
 
-function firstSteps(stage: Stage, steps: number, lr = 0.1) {
+async function firstSteps(stage: Stage, steps: number, lr = 0.1) {
   const g = new Generator(SEED);
   const net = stageNetwork(stage, g);
   const losses: number[] = [];
-  train({ parameters: net.parameters, loss: net.loss, data: split.train, steps, learningRate: () => lr,
+  await train({ parameters: net.parameters, loss: net.loss, data: split.train, steps, learningRate: () => lr,
     generator: g, printEvery: 0, progress: false, afterStep: (_, l) => losses.push(l) });
   return { net, losses };
 }
@@ -34,29 +34,29 @@ function firstSteps(stage: Stage, steps: number, lr = 0.1) {
 const LOSS_TOL = 1e-5;
 
 for (const [stage, key] of [['original', 'original'], ['fix_softmax', 'fix_softmax'], ['fix_tanh', 'fix_tanh'], ['kaiming', 'kaiming'], ['batchnorm', 'batchnorm']] as [Stage, string][]) {
-  test(`step-0 loss of the "${stage}" stage equals PyTorch's`, () => {
-    const { net, losses } = firstSteps(stage, 1);
+  test(`step-0 loss of the "${stage}" stage equals PyTorch's`, async () => {
+    const { net, losses } = await firstSteps(stage, 1);
     const expected = EXPECTED.stages_step0_loss[key].loss;
     assert.ok(Math.abs(losses[0] - expected) < LOSS_TOL * Math.max(1, expected), `${losses[0]} vs ${expected}`);
     net.dispose();
   });
 }
 
-test('the batch-norm stage prints the lecture\'s step-0 line', () => {
-  const { net, losses } = firstSteps('batchnorm', 1);
+test('the batch-norm stage prints the lecture\'s step-0 line', async () => {
+  const { net, losses } = await firstSteps('batchnorm', 1);
   assert.equal(formatStep(0, 200000, losses[0]), '      0/ 200000: 3.3239');
   net.dispose();
 });
 
-test('one SGD step of the batch-norm network gives PyTorch\'s updated parameters', () => {
+test('one SGD step of the batch-norm network gives PyTorch\'s updated parameters', async () => {
   const bn = EXPECTED.batchnorm_stage;
   const step0 = bn.steps[0];
-  const { net, losses } = firstSteps('batchnorm', 2);
+  const { net, losses } = await firstSteps('batchnorm', 2);
   // After two steps we compare the step-1 loss; the parameters after step 0 are checked on a fresh run.
   assert.ok(Math.abs(losses[1] - bn.loss_step1) < LOSS_TOL, `step-1 loss ${losses[1]} vs ${bn.loss_step1}`);
   net.dispose();
 
-  const again = firstSteps('batchnorm', 1);
+  const again = await firstSteps('batchnorm', 1);
   for (const name of bn.parameter_order as string[]) {
     const ours = again.net.named[name].dataSync();
     const theirs = step0.params_after_update[name].data as number[];
@@ -74,11 +74,11 @@ test('one SGD step of the batch-norm network gives PyTorch\'s updated parameters
   again.net.dispose();
 });
 
-test('the number of live tensors is the same after every step', () => {
+test('the number of live tensors is the same after every step', async () => {
   const g = new Generator(SEED);
   const net = stageNetwork('batchnorm', g);
   const counts: number[] = [];
-  train({ parameters: net.parameters, loss: net.loss, data: split.train, steps: 20, learningRate: () => 0.1,
+  await train({ parameters: net.parameters, loss: net.loss, data: split.train, steps: 20, learningRate: () => 0.1,
     generator: g, printEvery: 0, progress: false, trackUpdateRatios: true, afterStep: () => counts.push(tf.memory().numTensors) });
   assert.equal(new Set(counts).size, 1, `live tensors per step: ${counts.join(', ')}`);
   const before = tf.memory().numTensors;
@@ -87,7 +87,7 @@ test('the number of live tensors is the same after every step', () => {
   net.dispose();
 });
 
-test('a NaN loss stops training with an error naming the step, before that step\'s update', () => {
+test('a NaN loss stops training with an error naming the step, before that step\'s update', async () => {
   const g = new Generator(SEED);
   const net = stageNetwork('batchnorm', g);
   let step = 0;
@@ -96,15 +96,15 @@ test('a NaN loss stops training with an error naming the step, before that step\
     return (step++ === 3 ? l.mul(NaN) : l) as tf.Scalar;
   };
   let before: ArrayLike<number> | undefined;
-  assert.throws(() => train({ parameters: net.parameters, loss: poisoned, data: split.train, steps: 10, learningRate: () => 0.1,
+  await assert.rejects(train({ parameters: net.parameters, loss: poisoned, data: split.train, steps: 10, learningRate: () => 0.1,
     generator: g, printEvery: 0, progress: false, afterStep: (i) => { if (i === 2) before = net.named.W2.dataSync().slice(); } }),
   /The loss is NaN at step 3 \(learning rate 0\.1\): training stopped/);
   assert.deepEqual(net.named.W2.dataSync(), before, 'the parameters are those after step 2');
   net.dispose();
 });
 
-test('evaluation uses the running statistics and matches a single full-batch pass', () => {
-  const { net } = firstSteps('batchnorm', 5);
+test('evaluation uses the running statistics and matches a single full-batch pass', async () => {
+  const { net } = await firstSteps('batchnorm', 5);
   const chunked = evaluate(net.loss, split.dev, 5000);
   const whole = evaluate(net.loss, split.dev, split.dev.size);
   // A float32 mean over 22,655 losses carries ~1e-5 of rounding; the chunked sum is accumulated in double.

@@ -31,7 +31,7 @@ async function main() {
       const net = stageNetwork('batchnorm', g);
       const steps = work === 'notebook' ? 200000 : 1000;
       const t0 = performance.now();
-      const res = train({ parameters: net.parameters, loss: net.loss, data: data.train, steps, generator: g,
+      const res = await train({ parameters: net.parameters, loss: net.loss, data: data.train, steps, generator: g,
         learningRate: (i) => (i < steps / 2 ? 0.1 : 0.01), printEvery: 0, progress: false });
       if (work === 'notebook') {
         evaluate(net.loss, data.train);
@@ -46,14 +46,14 @@ async function main() {
     } else if (work === 'deep-ud') {
       const net = new DeepNetwork({ generator: g });
       const steps = 200;
-      const res = train({ parameters: net.parameters(), loss: net.loss, data: data.train, steps, generator: g,
+      const res = await train({ parameters: net.parameters(), loss: net.loss, data: data.train, steps, generator: g,
         learningRate: () => 0.1, printEvery: 0, progress: false, trackUpdateRatios: true });
       samples.push((res.seconds * 1000) / steps);
       liveTensors = tf.memory().numTensors;
       net.dispose();
     } else if (work === 'eval-train') {
       const net = stageNetwork('batchnorm', g);
-      train({ parameters: net.parameters, loss: net.loss, data: data.train, steps: 10, generator: g,
+      await train({ parameters: net.parameters, loss: net.loss, data: data.train, steps: 10, generator: g,
         learningRate: () => 0.1, printEvery: 0, progress: false });
       const t0 = performance.now();
       evaluate(net.loss, data.train);
