@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Browser } from 'playwright-core';
+import { Browser, Page } from 'playwright-core';
 import { NAMES_FILE, ROOT } from '../helpers/paths';
 import { launch, offlinePage } from '../helpers/browser';
 import { ExecutedNotebook } from '../helpers/executed';
@@ -14,6 +14,21 @@ import { ExecutedNotebook } from '../helpers/executed';
 const OUT = path.join(ROOT, 'dist', 'test');
 const NOTEBOOKS = fs.readdirSync(path.join(ROOT, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort()
   .map((f) => f.replace(/\.ipynb$/, ''));
+
+/** Move the mouse over a grid of points of the first figure's plot area until Plotly shows hover text. */
+async function hoverSomewhere(page: Page): Promise<boolean> {
+  const area = page.locator('.makemore-plot .nsewdrag').first();
+  await area.scrollIntoViewIfNeeded();
+  const box = await area.boundingBox();
+  if (!box) return false;
+  for (let fy = 0.1; fy < 1; fy += 0.1) {
+    for (let fx = 0.05; fx < 1; fx += 0.05) {
+      await page.mouse.move(box.x + fx * box.width, box.y + fy * box.height);
+      if (await page.locator('.hoverlayer .hovertext').count() > 0) return true;
+    }
+  }
+  return false;
+}
 
 let run: ReturnType<typeof spawnSync>;
 let browser: Browser;
@@ -73,6 +88,8 @@ for (const name of NOTEBOOKS) {
     const withData = await page.evaluate(() => Array.from(document.querySelectorAll('.makemore-plot'))
       .filter((d) => d.querySelector('.main-svg .trace, .main-svg .hm image, .gl-container canvas')).length);
     assert.equal(withData, expected, 'every figure has its data drawn');
+    // Interactive: somewhere over the first figure's plot area, Plotly shows hover text.
+    if (expected > 0) assert.ok(await hoverSomewhere(page), 'hover text appears over the first figure');
     // The table of contents lists the notebook's sections.
     const sections = (nb.markdown.match(/^## /gm) ?? []).length;
     assert.equal(await page.locator('#mm-toc li').count(), sections, 'one contents entry per section');
