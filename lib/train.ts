@@ -182,6 +182,8 @@ export function evaluate(loss: LossFn, data: Dataset, chunk = 32768): number {
  */
 export function sampleNames(logits: (X: tf.Tensor2D) => tf.Tensor, options: {
   generator: Generator; itos: string[]; blockSize: number; count?: number; maxLength?: number;
+  /** Draw as PyTorch 2.x does for one sample (argmax of p / Exponential(1)); default: torch 1.13's path. */
+  exponentialForSingleSample?: boolean;
 }): string[] {
   const names: string[] = [];
   for (let n = 0; n < (options.count ?? 20); n++) {
@@ -189,7 +191,7 @@ export function sampleNames(logits: (X: tf.Tensor2D) => tf.Tensor, options: {
     const out: string[] = [];
     for (let len = 0; len < (options.maxLength ?? 100); len++) {
       const probs = tf.tidy(() => tf.softmax(logits(tf.tensor2d([context], [1, options.blockSize], 'int32'))).dataSync());
-      const ix = options.generator.multinomial(probs, 1, true)[0];
+      const ix = options.generator.multinomial(probs, 1, true, { exponentialForSingleSample: options.exponentialForSingleSample })[0];
       context.shift();
       context.push(ix);
       out.push(options.itos[ix]);

@@ -7,7 +7,9 @@ import { initBackend } from '../../lib/backend';
 import { loadNames } from '../../lib/names';
 import { splitDataset, Split } from '../../lib/data';
 import { Generator } from '../../lib/random';
-import { train, evaluate, formatStep } from '../../lib/train';
+import { train, evaluate, formatStep, sampleNames } from '../../lib/train';
+import { crossEntropy } from '../../lib/ops';
+import { countParameters } from '../../lib/layers';
 import { NAMES_FILE } from '../helpers/paths';
 import { EXPECTED, maxAbs, maxAbsDiff } from '../helpers/expected';
 import { stageNetwork, Stage } from '../../lib/models';
@@ -111,4 +113,37 @@ test('evaluation uses the running statistics and matches a single full-batch pas
   assert.ok(Math.abs(chunked - whole) < 1e-4, `${chunked} vs ${whole}`);
   assert.ok(chunked > 3 && chunked < 3.5, `dev loss after 5 steps ${chunked}`);
   net.dispose();
+});
+
+test('crossEntropy equals F.cross_entropy, loss and gradient, also for huge logits', () => {
+  for (const c of EXPECTED.cross_entropy as { name: string; logits: { shape: number[]; data: number[] }; targets: number[]; loss: number; grad_logits: { data: number[] } }[]) {
+    const logits = tf.tensor2d(c.logits.data, c.logits.shape as [number, number]);
+    const Y = tf.tensor1d(c.targets, 'int32');
+    const loss = crossEntropy(logits, Y).dataSync()[0];
+    const grad = tf.grad((l: tf.Tensor) => crossEntropy(l, Y))(logits).dataSync();
+    // float32: a few ulps of the loss. The gradient is (softmax - onehot) / B, entries of size up to 1;
+    // exp and log in float32 leave ~1e-7 of error in softmax, so 2.5e-7 absolute (we see 1.2e-7).
+    assert.ok(Math.abs(loss - c.loss) <= 4e-7 * Math.max(1, Math.abs(c.loss)), `${c.name}: loss ${loss} vs ${c.loss}`);
+    assert.ok(maxAbsDiff(grad, c.grad_logits.data) <= 2.5e-7, `${c.name}: gradient differs by ${maxAbsDiff(grad, c.grad_logits.data)}`);
+  }
+});
+
+test('the stage networks have the lecture\'s parameter counts', () => {
+  for (const [stage, n] of [['original', 11897], ['kaiming', 11897], ['batchnorm', 12097]] as [Stage, number][]) {
+    const net = stageNetwork(stage, new Generator(SEED));
+    assert.equal(countParameters(net.parameters), n, stage);
+    net.dispose();
+  }
+});
+
+test('sampling names from the bigram model gives PyTorch\'s names (makemore part 1: cexze, momasurailezitynn, ...)', () => {
+  const ref = EXPECTED.multinomial_sampling;
+  const P = tf.tensor2d(ref.P.data, ref.P.shape as [number, number]);
+  const itos = ['.', ...'abcdefghijklmnopqrstuvwxyz'];
+  // A "network" whose logits are log P[last character]: softmax(log p) = p.
+  const logits = (X: tf.Tensor2D) => tf.tidy(() => P.gather(X.slice([0, 2], [1, 1]).reshape([1])).log());
+  for (const seed of [2147483647, 2147483657]) {
+    const names = sampleNames(logits, { generator: new Generator(seed), itos, blockSize: 3, count: 5, exponentialForSingleSample: true });
+    assert.deepEqual(names, ref[`seed_${seed}`].names);
+  }
 });
