@@ -4,7 +4,8 @@
 const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..');
-const VENV = path.join(ROOT, '.venv');
+// MAKEMORE_VENV moves the virtual environment elsewhere (the set-up tests use a throw-away one).
+const VENV = process.env.MAKEMORE_VENV ? path.resolve(process.env.MAKEMORE_VENV) : path.join(ROOT, '.venv');
 const KERNEL_NAME = 'tslab';
 
 const venvPython = () =>

@@ -1,0 +1,56 @@
+// tools/setup.js: idempotent and quick when everything is in place; clear errors without Python or
+// without a package index. The failing cases use a throw-away virtual environment (MAKEMORE_VENV).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as http from 'http';
+import * as os from 'os';
+import * as path from 'path';
+import { AddressInfo } from 'net';
+import { ROOT } from '../helpers/paths';
+
+function setup(env: Record<string, string>) {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'tools', 'setup.js')], {
+    cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 5 * 60 * 1000,
+  });
+  return { status: r.status, out: r.stdout + r.stderr };
+}
+
+test('with everything in place, set-up changes nothing and says so', () => {
+  const { status, out } = setup({});
+  assert.equal(status, 0, out);
+  assert.match(out, /set-up: everything in place \([0-9.]+ s\)/);
+});
+
+test('without Python, set-up says how to get it', () => {
+  const venv = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'makemore-venv-')), 'venv');
+  const { status, out } = setup({ MAKEMORE_VENV: venv, PYTHON: '/nonexistent/python3' });
+  assert.equal(status, 1);
+  assert.match(out, /Python 3\.9 or newer was not found \(tried: \/nonexistent\/python3\)/);
+  assert.match(out, /apt-get install python3 python3-venv|PYTHON=\/path\/to\/python3/);
+});
+
+test('without a reachable package index, set-up says what to check and keeps nothing half-done', async () => {
+  // A local "index" that answers every request with 503, as a proxy without network would.
+  const server = http.createServer((_, res) => { res.statusCode = 503; res.end('no network'); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const venv = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'makemore-venv-')), 'venv');
+  try {
+    const r = await new Promise<{ status: number | null; out: string }>((resolve) => {
+      const child = require('child_process').spawn(process.execPath, [path.join(ROOT, 'tools', 'setup.js')], {
+        cwd: ROOT, env: { ...process.env, MAKEMORE_VENV: venv, PIP_INDEX_URL: `http://127.0.0.1:${port}/simple`,
+          PIP_FIND_LINKS: '', PIP_NO_INDEX: '', PIP_RETRIES: '0', PIP_TIMEOUT: '5', PIP_CONFIG_FILE: '/dev/null' } });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => { out += d; });
+      child.stderr.on('data', (d: Buffer) => { out += d; });
+      child.on('exit', (status: number | null) => resolve({ status, out }));
+    });
+    assert.equal(r.status, 1, r.out.slice(-2000));
+    assert.match(r.out, /pip could not install the Jupyter packages\. Check your network connection to PyPI/);
+    assert.ok(!fs.existsSync(path.join(venv, '.makemore-stamp')), 'no stamp: the next run retries');
+  } finally {
+    server.close();
+  }
+});
