@@ -7,6 +7,7 @@
  */
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { registerFastGradients } from './kernels';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
@@ -38,6 +39,7 @@ async function tryBackend(name: BackendName): Promise<string | undefined> {
 async function choose(): Promise<BackendName> {
   // Production mode: no debug checks, and no "install tfjs-node" banner: we say what we chose.
   tf.enableProdMode();
+  registerFastGradients();
   const forced = process.env.MAKEMORE_BACKEND;
   if (forced) {
     if (!BACKENDS.includes(forced as BackendName)) {

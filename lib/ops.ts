@@ -17,13 +17,29 @@ export function parameter(value: tf.Tensor, name?: string): tf.Variable {
   return v;
 }
 
-/** `x.std(axis, keepdim)`: the *unbiased* standard deviation, sqrt(sum((x - mean)^2) / (n - 1)). */
+/**
+ * `x.std(axis, keepdim)`: the *unbiased* standard deviation, s = sqrt(sum((x - mean)^2) / (n - 1)).
+ * Its gradient is written out: ds/dx = (x - mean) / ((n - 1) * s). (One recorded operation instead of
+ * six: TensorFlow.js spends more time per operation than on the arithmetic of these small tensors.)
+ */
 export function std(x: tf.Tensor, axis: number, keepDims = false): tf.Tensor {
-  return tf.tidy(() => {
-    const n = x.shape[axis] as number;
-    const mean = x.mean(axis, true);
-    return x.sub(mean).square().sum(axis, keepDims).div(n - 1).sqrt();
+  const n = x.shape[axis] as number;
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const input = args[0] as tf.Tensor;
+    const save = args[1] as tf.GradSaveFunc;
+    const xc = input.sub(input.mean(axis, true));
+    const s = xc.square().sum(axis, true).div(n - 1).sqrt();
+    save([xc, s]);
+    return {
+      value: keepDims ? s : s.squeeze([axis]),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [c, sd] = saved;
+        const g = keepDims ? dy : dy.expandDims(axis);
+        return c.mul(g.div(sd.mul(n - 1)));
+      },
+    };
   });
+  return f(x);
 }
 
 /** `x.var(axis, keepdim)`: the *unbiased* variance, sum((x - mean)^2) / (n - 1). */
@@ -37,27 +53,46 @@ export function variance(x: tf.Tensor, axis: number, keepDims = false): tf.Tenso
 /**
  * `C[X].view(B, -1)`: look up the embedding of every context character and concatenate them.
  * Computed as one_hot(X) @ C, which is exact (a sum of one row and zeros), because the gradient
- * of tf.gather needs a kernel (UnsortedSegmentSum) that the WebAssembly backend lacks.
+ * of tf.gather needs a kernel (UnsortedSegmentSum) that the WebAssembly backend lacks. The gradient,
+ * dC = one_hot(X)^T @ dout, is written out.
  */
 export function embed(C: tf.Tensor, X: tf.Tensor): tf.Tensor2D {
-  return tf.tidy(() => {
-    const [B, T] = X.shape as [number, number];
-    const [V, D] = C.shape as [number, number];
-    const oneHot = tf.oneHot(X.reshape([B * T]) as tf.Tensor1D, V);
-    return oneHot.matMul(C as tf.Tensor2D).reshape([B, T * D]);
+  const [B, T] = X.shape as [number, number];
+  const [V, D] = C.shape as [number, number];
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const table = args[0] as tf.Tensor2D;
+    const save = args[1] as tf.GradSaveFunc;
+    const oneHot = tf.oneHot(X.reshape([B * T]) as tf.Tensor1D, V).toFloat();
+    save([oneHot]);
+    return {
+      value: oneHot.matMul(table).reshape([B, T * D]),
+      gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => saved.transpose().matMul(dy.reshape([B * T, D]) as tf.Tensor2D),
+    };
   });
+  return f(C) as tf.Tensor2D;
 }
 
 /**
- * `F.cross_entropy(logits, Y)`: the mean over the batch of -log softmax(logits)[i, Y[i]],
- * computed as logsumexp(logits[i]) - logits[i, Y[i]] (stable for large logits).
+ * `F.cross_entropy(logits, Y)`: the mean over the batch of -log softmax(logits)[i, Y[i]], computed
+ * stably as logsumexp(logits[i]) - logits[i, Y[i]]. Its gradient is written out:
+ * d loss / d logits = (softmax(logits) - one_hot(Y)) / B.
  */
 export function crossEntropy(logits: tf.Tensor, Y: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => {
-    const [, V] = logits.shape as [number, number];
-    const picked = logits.mul(tf.oneHot(Y as tf.Tensor1D, V)).sum(1);
-    return tf.logSumExp(logits, 1).sub(picked).mean() as tf.Scalar;
+  const [B, V] = logits.shape as [number, number];
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const l = args[0] as tf.Tensor2D;
+    const save = args[1] as tf.GradSaveFunc;
+    const oneHot = tf.oneHot(Y as tf.Tensor1D, V).toFloat();
+    const z = l.sub(l.max(1, true));                        // shifted: the largest logit is 0
+    const lse = z.exp().sum(1, true).log();                 // log of the softmax denominator
+    const loss = lse.sub(z.mul(oneHot).sum(1, true)).mean() as tf.Scalar;
+    save([z.sub(lse).exp().sub(oneHot)]);                   // softmax - one_hot, for the gradient
+    return {
+      value: loss,
+      gradFunc: (dy: tf.Tensor, [pMinusY]: tf.Tensor[]) => pMinusY.mul(dy.div(B)),
+    };
   });
+  return f(logits) as tf.Scalar;
 }
 
 /** Read a scalar tensor into a number (a synchronous read from the backend). */
