@@ -77,11 +77,23 @@ export class Linear extends Layer {
     this.bias = options.bias === false ? null : parameter(tf.zeros([fanOut]), 'bias');
   }
 
+  /** y = x @ W + b; the gradient written out: dx = dy @ W^T, dW = x^T @ dy, db = sum(dy). */
   forward(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const y = x.matMul(this.weight as tf.Tensor2D);
-      return this.bias ? y.add(this.bias) : y;
+    const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [input, W, b] = args as tf.Tensor2D[];
+      const save = args[args.length - 1] as tf.GradSaveFunc;
+      save([input, W]);
+      const y = input.matMul(W);
+      return {
+        value: this.bias ? y.add(b) : y,
+        gradFunc: (dy: tf.Tensor, [xs, Ws]: tf.Tensor[]) => {
+          const dx = (dy as tf.Tensor2D).matMul(Ws.transpose());
+          const dW = xs.transpose().matMul(dy as tf.Tensor2D);
+          return this.bias ? [dx, dW, dy.sum(0)] : [dx, dW];
+        },
+      };
     });
+    return this.bias ? f(x, this.weight, this.bias) : f(x, this.weight);
   }
 
   parameters(): tf.Variable[] {
@@ -123,23 +135,39 @@ export class BatchNorm1d extends Layer {
       throw new Error(`BatchNorm1d: expected more than 1 value per channel when training, got input of shape [1, ${this.dim}]. ` +
         'Use a batch of 2 or more examples, or switch to evaluation (layer.training = false) to use the running statistics.');
     }
-    return tf.tidy(() => {
-      let mean: tf.Tensor;
-      let vari: tf.Tensor;
-      if (this.training) {
-        mean = x.mean(0);
-        vari = variance(x, 0);
-        // torch.no_grad(): the running buffers are not part of the graph.
-        const m = this.momentum;
-        this.runningMean.assign(this.runningMean.mul(1 - m).add(mean.mul(m)));
-        this.runningVar.assign(this.runningVar.mul(1 - m).add(vari.mul(m)));
-      } else {
-        mean = this.runningMean;
-        vari = this.runningVar;
-      }
-      const xhat = x.sub(mean).div(vari.add(this.eps).sqrt());
-      return this.gamma.mul(xhat).add(this.beta);
+    if (!this.training) {
+      return tf.tidy(() => this.gamma.mul(x.sub(this.runningMean).div(this.runningVar.add(this.eps).sqrt())).add(this.beta));
+    }
+    const n = x.shape[0] as number;
+    const m = this.momentum;
+    // Training: the forward pass and its gradient written out (one recorded operation instead of a
+    // dozen). With xhat = (x - mean) / sd, sd = sqrt(var + eps), var unbiased (divided by n - 1):
+    //   dgamma = sum(dy * xhat),  dbeta = sum(dy),
+    //   dx = gamma / (n * sd) * (n * dy - sum(dy) - n / (n - 1) * xhat * sum(dy * xhat))
+    const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [input, gamma, beta] = args as tf.Tensor[];
+      const save = args[3] as tf.GradSaveFunc;
+      const mean = input.mean(0);
+      const xc = input.sub(mean);
+      const vari = xc.square().sum(0).div(n - 1);
+      const sd = vari.add(this.eps).sqrt();
+      const xhat = xc.div(sd);
+      // torch.no_grad(): the running buffers are not part of the graph.
+      this.runningMean.assign(this.runningMean.mul(1 - m).add(mean.mul(m)));
+      this.runningVar.assign(this.runningVar.mul(1 - m).add(vari.mul(m)));
+      save([xhat, sd, gamma]);
+      return {
+        value: gamma.mul(xhat).add(beta),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [xh, sdev, g] = saved;
+          const dbeta = dy.sum(0);
+          const dgamma = dy.mul(xh).sum(0);
+          const dx = g.div(sdev.mul(n)).mul(dy.mul(n).sub(dbeta).sub(xh.mul(dgamma.mul(n / (n - 1)))));
+          return [dx, dgamma, dbeta];
+        },
+      };
     });
+    return f(x, this.gamma, this.beta);
   }
 
   parameters(): tf.Variable[] {
@@ -160,10 +188,15 @@ function buffer(value: tf.Tensor): tf.Variable {
   return v;
 }
 
-/** `Tanh()`: y = tanh(x), elementwise. */
+/** `Tanh()`: y = tanh(x), elementwise; its gradient is dy * (1 - y^2) (micrograd's `(1 - t**2) * out.grad`). */
 export class Tanh extends Layer {
   forward(x: tf.Tensor): tf.Tensor {
-    return tf.tanh(x);
+    const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const y = tf.tanh(args[0] as tf.Tensor);
+      (args[1] as tf.GradSaveFunc)([y]);
+      return { value: y, gradFunc: (dy: tf.Tensor, [t]: tf.Tensor[]) => dy.mul(tf.scalar(1).sub(t.square())) };
+    });
+    return f(x);
   }
 }
 

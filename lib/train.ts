@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Dataset } from './data';
 import { LiveOutput, inNotebook } from './display';
 import { item } from './ops';
+import { std as stdOf } from './diagnostics';
 import { Generator } from './random';
 
 /** The loss of a batch: the network's forward pass. `training` false means evaluation mode. */
@@ -131,9 +132,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         }
         for (const p of parameters) p.assign(p.sub(grads[p.name].mul(lr)));
         if (options.trackUpdateRatios) {
-          // All ratios of this step in one read: log10(std(lr * grad) / std(p)).
-          const ratios = tf.stack(parameters.map((p) => stdAll(grads[p.name].mul(lr)).div(stdAll(p)).log().div(Math.LN10)));
-          ud.push(Array.from(ratios.dataSync()));
+          // log10(std(lr * grad) / std(p)) after the update, computed here from the values (a copy
+          // out of the backend is cheaper than a dozen small tensor operations per parameter).
+          ud.push(parameters.map((p) => Math.log10((Math.abs(lr) * stdOf(grads[p.name].dataSync())) / stdOf(p.dataSync()))));
         }
         return v;
       });
@@ -149,12 +150,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     process.off('SIGINT', onInterrupt);
   }
   return { lossi, ud, seconds: (Date.now() - t0) / 1000 };
-}
-
-/** `t.std()` over all elements, unbiased. */
-function stdAll(t: tf.Tensor): tf.Tensor {
-  const flat = t.reshape([-1]);
-  return flat.sub(flat.mean()).square().sum().div(flat.size - 1).sqrt();
 }
 
 /**

@@ -114,14 +114,20 @@ test('BatchNorm1d running statistics follow momentum 0.1 with the unbiased varia
   assert.deepEqual(Array.from(bnorm.runningVar.dataSync()).map((v) => +v.toFixed(5)), [1.3, 2.5]);
 });
 
-test('the deep network after 1,000 steps: loss and layer statistics as PyTorch\'s', async () => {
+test('the deep network after 1,000 steps: loss, layer statistics and update:data ratios as PyTorch\'s', async () => {
   const ref = EXPECTED.deep_network;
   const g = new Generator(SEED);
   const net = new DeepNetwork({ generator: g });
   retainGrad(net.layers);
   const losses: number[] = [];
-  await train({ parameters: net.parameters(), loss: net.loss, data: split.train, steps: 1000, learningRate: () => 0.1,
-    generator: g, printEvery: 0, progress: false, afterStep: (_, l) => losses.push(l) });
+  const run = await train({ parameters: net.parameters(), loss: net.loss, data: split.train, steps: 1000, learningRate: () => 0.1,
+    generator: g, printEvery: 0, progress: false, trackUpdateRatios: true, afterStep: (_, l) => losses.push(l) });
+  // log10 update:data ratios of every parameter at every step; float32 drift over 1,000 steps stays
+  // far below the 1e-3 allowed here (a ratio printed to 3 decimals).
+  const torchUd = ref.ud_log10.per_step as number[][];
+  let worst = 0;
+  run.ud.forEach((row, i) => row.forEach((v, k) => { worst = Math.max(worst, Math.abs(v - torchUd[i][k])); }));
+  assert.ok(worst < 1e-3, `update:data ratios differ from torch by up to ${worst}`);
   // 1,000 float32 steps apart from PyTorch's: rounding differences grow, yet stay small.
   close(losses[999], ref.loss_step999, 2e-3);
   ref.after_1000_steps.forward.filter((r: { type: string }) => r.type === 'Tanh').forEach((r: { index: number; std: number; saturated_percent: number }) => {
