@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BatchNorm1d, Embedding, Layer, Linear, Tanh, parametersOf } from './layers';
-import { crossEntropy, embed, parameter, randn, std } from './ops';
+import { crossEntropy, embed, noGrad, parameter, randn, std } from './ops';
 import { Generator } from './random';
 
 export interface DeepNetworkOptions {
@@ -146,8 +146,10 @@ export function stageNetwork(stage: Stage, g: Generator) {
       if (training) {
         mean = hpreact.mean(0, true);
         sd = std(hpreact, 0, true);
-        bnmeanRunning.assign(bnmeanRunning.mul(0.999).add(mean.mul(0.001)));
-        bnstdRunning.assign(bnstdRunning.mul(0.999).add(sd.mul(0.001)));
+        noGrad(() => {
+          bnmeanRunning.assign(bnmeanRunning.mul(0.999).add(mean.mul(0.001)));
+          bnstdRunning.assign(bnstdRunning.mul(0.999).add(sd.mul(0.001)));
+        });
       }
       hpreact = bngain.mul(hpreact.sub(mean).div(sd)).add(bnbias);
     }

@@ -95,6 +95,18 @@ export function crossEntropy(logits: tf.Tensor, Y: tf.Tensor): tf.Scalar {
   return f(logits) as tf.Scalar;
 }
 
+/**
+ * `with torch.no_grad(): ...`: run `f` without recording it for the gradient (for side jobs such as
+ * the running estimates of batch norm, which nothing in the loss depends on). Runs inside a
+ * custom-gradient operation, where TensorFlow.js records nothing.
+ */
+export function noGrad(f: () => void): void {
+  tf.customGrad(() => {
+    f();
+    return { value: tf.scalar(0), gradFunc: () => [] };
+  })().dispose();
+}
+
 /** Read a scalar tensor into a number (a synchronous read from the backend). */
 export function item(t: tf.Tensor): number {
   return t.dataSync()[0];

@@ -17,6 +17,7 @@ import { train } from '../lib/train';
     const t0 = performance.now();
     const steps = kind === 'bn' ? 1000 : 200;
     await train({ ...opts, steps });
-    console.log(kind, 'kernels/step', info.kernels.length, 'ms/step', ((performance.now() - t0) / steps).toFixed(3));
+    if (kind === "bn") console.log(info.kernels.map((k) => k.name).join(" "));
+    console.log(kind, "kernels/step", info.kernels.length, 'ms/step', ((performance.now() - t0) / steps).toFixed(3));
   }
 })();
