@@ -65,3 +65,23 @@ await mm.train({ parameters: net.parameters, loss: net.loss, data: split.train, 
   assert.ok(shows.slice(1).every((o) => o.type === 'update_display_data'), 'later outputs replace the first');
   assert.match(shows[shows.length - 1].data!['text/plain'], /^step 400\/400 \[#{30}\] 100% {2}loss \d\.\d{4} {2}[0-9.]+ ms\/step {2}done$/);
 });
+
+test('a library file deleted and written again while a cell runs (git checkout, atomic saves) does not kill the kernel', () => {
+  const rel = `test/.rewrite-${process.pid}.ts`;
+  const file = path.join(ROOT, rel);
+  try {
+    fs.writeFileSync(file, 'export const seven = (): number => 7;\n');
+    const results = session([
+      { execute: `import * as mm from './lib/index';\nimport { seven } from './${rel.replace(/\.ts$/, '')}';\nawait mm.initBackend();\nconsole.log('seven=' + seven());` },
+      { execute: `import * as fs from 'fs';\nconst src = fs.readFileSync('${rel}', 'utf8');\nfs.unlinkSync('${rel}');\nawait new Promise((r) => setTimeout(r, 100));\nfs.writeFileSync('${rel}', src);\nawait new Promise((r) => setTimeout(r, 1500));\nconsole.log('still here');` },
+      { execute: `console.log('and again: ' + seven());` },
+    ]);
+    assert.match(text(results[0]), /seven=7/);
+    assert.equal(results[1].status, 'ok', text(results[1]));
+    assert.match(text(results[1]), /still here/);
+    assert.doesNotMatch(text(results[1]), /rebuildTimer/);
+    assert.match(text(results[2]), /and again: 7/);
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+});
