@@ -15,44 +15,23 @@ import { Layer, Linear, Tanh } from './layers';
 import { item } from './ops';
 import { Figure } from './plotly';
 import { Generator } from './random';
-import { LossFn, batch } from './train';
+import { LossFn, StepResult, sgdStep as trainStep } from './train';
 import * as diag from './diagnostics';
 import * as plots from './plots';
 
-export interface StepWithGrads {
-  /** the minibatch loss of this step */
-  loss: number;
-  /** d loss / d p for every parameter, by `p.name`, kept: dispose them when done */
+export interface StepWithGrads extends StepResult {
   grads: tf.NamedTensorMap;
-  /** log10(std(lr * grad) / std(p)) of every parameter after the update (a row of the lecture's `ud`) */
   ud: number[];
 }
 
 /**
- * One step of the lecture's loop, as `train` runs it (minibatch from `generator`, forward, backward,
- * `p -= lr * p.grad`), but the gradients are returned instead of thrown away: what the lecture's
- * cells see after `if i >= 1000: break`.
+ * One step of the lecture's loop, as `train` runs it, that keeps its gradients (dispose them when
+ * done) and its row of update:data ratios: what the lecture's cells see after `if i >= 1000: break`.
  */
 export function sgdStep(options: {
   parameters: tf.Variable[]; loss: LossFn; data: Dataset; generator: Generator; lr: number; batchSize?: number;
 }): StepWithGrads {
-  const { parameters, loss, data, generator, lr } = options;
-  const ix = generator.randint(0, data.size, [options.batchSize ?? 32]);
-  const { X, Y } = batch(data, ix);
-  const { value, grads } = tf.variableGrads(() => loss(X, Y, true), parameters);
-  X.dispose();
-  Y.dispose();
-  const v = item(value);
-  value.dispose();
-  if (!Number.isFinite(v)) {
-    Object.values(grads).forEach((t) => t.dispose());
-    throw new Error(`The loss is ${v}: the step was not taken.`);
-  }
-  tf.tidy(() => {
-    for (const p of parameters) p.assign(p.sub(grads[p.name].mul(lr)));
-  });
-  const ud = parameters.map((p) => diag.updateDataRatio(grads[p.name].dataSync(), p.dataSync(), lr));
-  return { loss: v, grads, ud };
+  return trainStep({ ...options, updateRatios: true, keepGrads: true }) as StepWithGrads;
 }
 
 /**

@@ -97,6 +97,50 @@ class Progress {
  */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+export interface StepResult {
+  /** The minibatch loss of this step. */
+  loss: number;
+  /** log10(std(lr * grad) / std(p)) of every parameter after the update (a row of the lecture's `ud`), when asked. */
+  ud?: number[];
+  /** d loss / d p of every parameter, by `p.name`, when asked: the caller disposes them. */
+  grads?: tf.NamedTensorMap;
+}
+
+/**
+ * One step of the lecture's loop: ix = randint(0, n, (B,)); loss = forward(X[ix], Y[ix]); backward;
+ * p -= lr * p.grad. A NaN or infinite loss is an error, raised before the update.
+ */
+export function sgdStep(options: {
+  parameters: tf.Variable[]; loss: LossFn; data: Dataset; generator: Generator; lr: number;
+  batchSize?: number; step?: number; updateRatios?: boolean; keepGrads?: boolean;
+}): StepResult {
+  const { parameters, loss, data, generator, lr } = options;
+  const ix = generator.randint(0, data.size, [options.batchSize ?? 32]);
+  const result: StepResult = { loss: NaN };
+  tf.tidy(() => {
+    const { X, Y } = batch(data, ix);
+    const { value: lossValue, grads } = tf.variableGrads(() => loss(X, Y, true), parameters);
+    const v = item(lossValue);
+    if (!Number.isFinite(v)) {
+      const at = options.step === undefined ? '' : ` at step ${options.step}`;
+      throw new Error(`The loss is ${v}${at} (learning rate ${lr}): training stopped before this step's update. ` +
+        'Lower the learning rate or check the initialisation; the parameters are those after the previous step.');
+    }
+    for (const p of parameters) p.assign(p.sub(grads[p.name].mul(lr)));
+    result.loss = v;
+    if (options.updateRatios) {
+      // Computed here from the values: a copy out of the backend is cheaper than a dozen small tensor
+      // operations per parameter.
+      result.ud = parameters.map((p) => Math.log10((Math.abs(lr) * stdOf(grads[p.name].dataSync())) / stdOf(p.dataSync())));
+    }
+    if (options.keepGrads) {
+      Object.values(grads).forEach((g) => tf.keep(g));
+      result.grads = grads;
+    }
+  });
+  return result;
+}
+
 /**
  * The lecture's training loop:
  *   for i in range(steps): ix = randint(0, n, (B,)); loss = forward(X[ix], Y[ix]); backward;
@@ -107,7 +151,7 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const { parameters, loss, data, steps, learningRate, generator } = options;
-  const batchSize = options.batchSize ?? 32;
+  const batchSize = options.batchSize;
   const printEvery = options.printEvery ?? 10000;
   const progress = new Progress(steps, options.progress ?? true);
   const lossi: number[] = [];
@@ -120,24 +164,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (inNotebook()) process.on('SIGINT', onInterrupt);
   try {
     for (let i = 0; i < steps; i++) {
-      const ix = generator.randint(0, data.size, [batchSize]);
       const lr = learningRate(i);
-      const value = tf.tidy(() => {
-        const { X, Y } = batch(data, ix);
-        const { value: lossValue, grads } = tf.variableGrads(() => loss(X, Y, true), parameters);
-        const v = item(lossValue);
-        if (!Number.isFinite(v)) {
-          throw new Error(`The loss is ${v} at step ${i} (learning rate ${lr}): training stopped before this step's update. ` +
-            'Lower the learning rate or check the initialisation; the parameters are those after the previous step.');
-        }
-        for (const p of parameters) p.assign(p.sub(grads[p.name].mul(lr)));
-        if (options.trackUpdateRatios) {
-          // log10(std(lr * grad) / std(p)) after the update, computed here from the values (a copy
-          // out of the backend is cheaper than a dozen small tensor operations per parameter).
-          ud.push(parameters.map((p) => Math.log10((Math.abs(lr) * stdOf(grads[p.name].dataSync())) / stdOf(p.dataSync()))));
-        }
-        return v;
-      });
+      const { loss: value, ud: ratios } = sgdStep({ parameters, loss, data, generator, lr, batchSize, step: i,
+        updateRatios: options.trackUpdateRatios });
+      if (ratios) ud.push(ratios);
       lossi.push(Math.log10(value));
       const printed = printEvery > 0 && i % printEvery === 0;
       if (printed) console.log(formatStep(i, steps, value));
