@@ -16,8 +16,32 @@ let chosen: Promise<BackendName> | undefined;
 /** The line that says which backend runs, and why. */
 let message = '';
 
+/**
+ * The WebAssembly module (Emscripten) adds process handlers that re-throw every uncaught exception
+ * and unhandled rejection, which turns any stray error, such as a heartbeat sent on a socket that
+ * the kernel is closing, into a crash. We take those handlers off again: the kernel (tslab) and
+ * node keep their own.
+ */
+async function withoutNewProcessHandlers<T>(f: () => Promise<T>): Promise<T> {
+  const events = ['uncaughtException', 'unhandledRejection'];
+  const before = events.map((e) => process.listeners(e as NodeJS.Signals));
+  try {
+    return await f();
+  } finally {
+    events.forEach((e, k) => {
+      for (const l of process.listeners(e as NodeJS.Signals)) {
+        if (!before[k].includes(l)) process.removeListener(e, l);
+      }
+    });
+  }
+}
+
 /** Try to make `name` available and active; returns why not, or undefined on success. */
 async function tryBackend(name: BackendName): Promise<string | undefined> {
+  return withoutNewProcessHandlers(() => tryBackendUnguarded(name));
+}
+
+async function tryBackendUnguarded(name: BackendName): Promise<string | undefined> {
   try {
     if (name === 'tensorflow') {
       // Registers the 'tensorflow' backend; throws when libtensorflow is missing.

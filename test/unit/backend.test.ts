@@ -46,3 +46,16 @@ test('asking for native TensorFlow where it is missing says how to install it', 
   assert.notEqual(status, 0);
   assert.match(err, /MAKEMORE_BACKEND=tensorflow was asked for but does not load.*npm install @tensorflow\/tfjs-node/);
 });
+
+test('choosing the backend leaves no handler that turns stray errors into crashes', () => {
+  // Emscripten's module re-throws every uncaught exception; a late error in the kernel (a heartbeat on
+  // a closing socket) then killed it. After initBackend the process has the handlers it had before.
+  const code = `const count = () => process.listeners('uncaughtException').length + process.listeners('unhandledRejection').length;
+    const before = count();
+    require('./lib/backend').initBackend().then(() => console.log('handlers before=' + before + ' after=' + count()));`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { cwd: ROOT, env: { ...process.env, MAKEMORE_BACKEND: 'wasm' }, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const m = r.stdout.match(/handlers before=(\d+) after=(\d+)/);
+  assert.ok(m, r.stdout);
+  assert.equal(m[2], m[1]);
+});
