@@ -86,10 +86,11 @@ export function crossEntropy(logits: tf.Tensor, Y: tf.Tensor): tf.Scalar {
     const z = l.sub(l.max(1, true));                        // shifted: the largest logit is 0
     const lse = z.exp().sum(1, true).log();                 // log of the softmax denominator
     const loss = lse.sub(z.mul(oneHot).sum(1, true)).mean() as tf.Scalar;
-    save([z.sub(lse).exp().sub(oneHot)]);                   // softmax - one_hot, for the gradient
+    save([z, lse, oneHot]);
     return {
       value: loss,
-      gradFunc: (dy: tf.Tensor, [pMinusY]: tf.Tensor[]) => pMinusY.mul(dy.div(B)),
+      // softmax - one_hot, computed only when a gradient is asked for (not in evaluation)
+      gradFunc: (dy: tf.Tensor, [zs, lses, oh]: tf.Tensor[]) => zs.sub(lses).exp().sub(oh).mul(dy.div(B)),
     };
   });
   return f(logits) as tf.Scalar;
