@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Generator } from './random';
-import { embed, parameter, randn, variance } from './ops';
+import { buffer, embed, parameter, randn, variance } from './ops';
 
 export abstract class Layer {
   /** Training mode (batch statistics) or evaluation mode (running statistics). */
@@ -179,13 +179,6 @@ export class BatchNorm1d extends Layer {
     this.runningMean.dispose();
     this.runningVar.dispose();
   }
-}
-
-/** A non-trainable buffer (PyTorch's `register_buffer`) holding `value`; takes ownership of it. */
-function buffer(value: tf.Tensor): tf.Variable {
-  const v = tf.variable(value, false);
-  value.dispose();
-  return v;
 }
 
 /** `Tanh()`: y = tanh(x), elementwise; its gradient is dy * (1 - y^2) (micrograd's `(1 - t**2) * out.grad`). */

@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BatchNorm1d, Embedding, Layer, Linear, Tanh, parametersOf } from './layers';
-import { crossEntropy, embed, noGrad, parameter, randn, std } from './ops';
+import { buffer, crossEntropy, embed, noGrad, parameter, randn, std } from './ops';
 import { Generator } from './random';
 
 export interface DeepNetworkOptions {
@@ -132,8 +132,8 @@ export function stageNetwork(stage: Stage, g: Generator) {
   const b2 = parameter(tf.tidy(() => randn(g, [V]).mul(stage === 'original' ? 1 : 0)), 'b2');
   const bngain = parameter(tf.ones([1, nHidden]), 'bngain');
   const bnbias = parameter(tf.zeros([1, nHidden]), 'bnbias');
-  const bnmeanRunning = tf.variable(tf.zeros([1, nHidden]), false);
-  const bnstdRunning = tf.variable(tf.ones([1, nHidden]), false);
+  const bnmeanRunning = buffer(tf.zeros([1, nHidden]));
+  const bnstdRunning = buffer(tf.ones([1, nHidden]));
   const bn = stage === 'batchnorm';
   const parameters = bn ? [C, W1, W2, b2, bngain, bnbias] : [C, W1, b1!, W2, b2];
 

@@ -17,6 +17,13 @@ export function parameter(value: tf.Tensor, name?: string): tf.Variable {
   return v;
 }
 
+/** A non-trainable buffer (PyTorch's `register_buffer`) holding `value`; takes ownership of it. */
+export function buffer(value: tf.Tensor): tf.Variable {
+  const v = tf.variable(value, false);
+  value.dispose();
+  return v;
+}
+
 /**
  * `x.std(axis, keepdim)`: the *unbiased* standard deviation, s = sqrt(sum((x - mean)^2) / (n - 1)).
  * Its gradient is written out: ds/dx = (x - mean) / ((n - 1) * s). (One recorded operation instead of

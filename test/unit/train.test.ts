@@ -128,11 +128,13 @@ test('crossEntropy equals F.cross_entropy, loss and gradient, also for huge logi
   }
 });
 
-test('the stage networks have the lecture\'s parameter counts', () => {
+test('the stage networks have the lecture\'s parameter counts, and leave no tensor when disposed', () => {
   for (const [stage, n] of [['original', 11897], ['kaiming', 11897], ['batchnorm', 12097]] as [Stage, number][]) {
+    const before = tf.memory().numTensors;
     const net = stageNetwork(stage, new Generator(SEED));
     assert.equal(countParameters(net.parameters), n, stage);
     net.dispose();
+    assert.equal(tf.memory().numTensors, before, `${stage} leaves no tensor`);
   }
 });
 
