@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { ExecutedNotebook } from '../../helpers/executed';
 import { EXPECTED } from '../../helpers/expected';
+import { checkDeepTraining } from './deep-training';
 
 interface TorchLayer { index: number; type: string; mean: number; std: number; saturated_percent: number }
 const tanhOf = (key: string): TorchLayer[] =>
@@ -47,15 +48,7 @@ function inRange(s: { saturated: number; std: number; mean: number }, where: str
 
 export function check(nb: ExecutedNotebook): void {
   const out = nb.printed;
-  assert.match(out, /run profile: quick/);
-  assert.match(out, /^47024 parameters$/m);
-  // The lecture's step-0 print (1,001 steps in both profiles) and torch's loss at step 0.
-  assert.equal(EXPECTED.deep_network.loss_step0.toFixed(4), '3.2870');
-  assert.match(out, /^      0\/   1001: 3\.2870$/m);
-  // The loss at step 1,000 is PyTorch's (2.3105) up to 1,001 float32 steps of drift.
-  const last = /^   1000\/   1001: (\d\.\d{4})$/m.exec(out);
-  assert.ok(last, 'the step-1,000 line');
-  assert.ok(Math.abs(+last[1] - EXPECTED.deep_network.loss_step1000) <= 5e-3, `step 1000 loss ${last[1]} vs torch ${EXPECTED.deep_network.loss_step1000}`);
+  checkDeepTraining(out);
 
   // After 1,001 steps: the lecture's lines for the five Tanh layers (2, 5, 8, 11, 14).
   const torchAfter = tanhOf('lecture_break_at_i1000');
