@@ -20,7 +20,8 @@ export function check(nb: ExecutedNotebook): void {
     assert.ok(compare.includes(s), `comparison table mentions ${s}`);
   }
   // The source of BatchNorm1d's forward pass.
-  assert.match(out, /const xhat = x\.sub\(mean\)\.div\(vari\.add\(this\.eps\)\.sqrt\(\)\);/);
+  assert.match(out, /const xhat = xc\.div\(sd\);/);
+  assert.match(out, /dx = gamma \/ \(n \* sd\) \* \(n \* dy - sum\(dy\) - n \/ \(n - 1\) \* xhat \* sum\(dy \* xhat\)\)/);
 
   // The parameter count, printed as the lecture prints it, and the per-layer table.
   assert.match(out, /^47024$/m);
