@@ -2,7 +2,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-export const EXPECTED = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'torch-expected.json'), 'utf8'));
+const fixture = (name: string) => JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', name), 'utf8'));
+
+export const EXPECTED = fixture('torch-expected.json');
+/** Init draws and diagnostics from torch 2.13 (test/reference/init_diagnostics_reference.py). */
+export const INIT_DIAGNOSTICS = fixture('init-diagnostics.json');
 
 /** Largest |a - b| over two arrays of the same length. */
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

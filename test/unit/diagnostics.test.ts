@@ -25,8 +25,6 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 
 import {
   mean,
@@ -47,10 +45,9 @@ import {
   formatExp,
   pyTuple,
 } from '../../lib/diagnostics';
+import { EXPECTED, INIT_DIAGNOSTICS } from '../helpers/expected';
 
-const FIXTURES = path.resolve(__dirname, '../fixtures');
-const EXPECTED = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'torch-expected.json'), 'utf8'));
-const REF = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'init-diagnostics.json'), 'utf8'));
+const REF = INIT_DIAGNOSTICS;
 const DEEP = REF.diagnostics.deep_step0;
 const STEP0 = EXPECTED.deep_network.step0;
 

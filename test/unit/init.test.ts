@@ -12,8 +12,6 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 
 import { Generator } from '../../lib/random';
 import {
@@ -28,10 +26,9 @@ import {
   KaimingOptions,
   XavierOptions,
 } from '../../lib/init';
+import { EXPECTED, INIT_DIAGNOSTICS } from '../helpers/expected';
 
-const FIXTURES = path.resolve(__dirname, '../fixtures');
-const EXPECTED = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'torch-expected.json'), 'utf8'));
-const REF = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'init-diagnostics.json'), 'utf8'));
+const REF = INIT_DIAGNOSTICS;
 const SEED = 2147483647;
 
 /** A float32 array stored as base64 of its little-endian bytes. */
