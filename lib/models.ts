@@ -11,6 +11,7 @@
  * Without batch norm the Linear layers have biases and the last layer's weight is scaled by 0.1.
  */
 import * as tf from '@tensorflow/tfjs';
+import { FusedLayer, describeNetwork } from './fused';
 import { BatchNorm1d, Embedding, Layer, Linear, Tanh, parametersOf } from './layers';
 import { buffer, crossEntropy, embed, noGrad, parameter, randn, std } from './ops';
 import { Generator } from './random';
@@ -67,6 +68,10 @@ export class DeepNetwork {
         if (layer instanceof Linear) layer.weight.assign(layer.weight.mul(gain));
       }
     });
+    describeNetwork(this.loss, () => {
+      this.train(true);
+      return { embedding: this.C.weight, embeddingLayer: this.C, layers: this.layers.map(fusedLayer) };
+    });
   }
 
   /** C first, then every layer's parameters (the lecture's `parameters` list). */
@@ -105,6 +110,17 @@ export class DeepNetwork {
   dispose(): void {
     for (const layer of [this.C, ...this.layers]) layer.dispose();
   }
+}
+
+/** A layer as the fused training step (lib/fused.ts) sees it. */
+function fusedLayer(layer: Layer): FusedLayer {
+  if (layer instanceof Linear) return { kind: 'linear', weight: layer.weight, bias: layer.bias, layer };
+  if (layer instanceof BatchNorm1d) {
+    return { kind: 'batchnorm', gamma: layer.gamma, beta: layer.beta, runningMean: layer.runningMean,
+      runningStat: layer.runningVar, eps: layer.eps, momentum: layer.momentum, trackStd: false, layer };
+  }
+  if (layer instanceof Tanh) return { kind: 'tanh', layer };
+  throw new Error(`the fused step has no ${layer.name} layer`);
 }
 
 export type Stage = 'original' | 'fix_softmax' | 'fix_tanh' | 'kaiming' | 'batchnorm';
@@ -157,6 +173,16 @@ export function stageNetwork(stage: Stage, g: Generator) {
     const logits = h.matMul(W2).add(b2);
     return crossEntropy(logits, Y);
   }
+  describeNetwork(loss, () => ({
+    embedding: C,
+    layers: [
+      { kind: 'linear', weight: W1, bias: b1 },
+      ...(bn ? [{ kind: 'batchnorm', gamma: bngain, beta: bnbias, runningMean: bnmeanRunning, runningStat: bnstdRunning,
+        eps: 0, momentum: 0.001, trackStd: true } as FusedLayer] : []),
+      { kind: 'tanh' },
+      { kind: 'linear', weight: W2, bias: b2 },
+    ],
+  }));
   const named = { C, W1, W2, b2, bngain, bnbias, ...(b1 ? { b1 } : {}) } as Record<string, tf.Variable>;
   return { parameters, named, loss, bnmeanRunning, bnstdRunning, dispose: () => [...parameters, bngain, bnbias, bnmeanRunning, bnstdRunning].forEach((t) => t.isDisposed || t.dispose()) };
 }

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Dataset } from './data';
 import { LiveOutput, inNotebook } from './display';
+import { FusedStep } from './fused';
 import { item } from './ops';
 import { std as stdOf } from './diagnostics';
 import { Generator } from './random';
@@ -39,6 +40,8 @@ export interface TrainResult {
   ud: number[][];
   /** Wall time of the loop, in seconds. */
   seconds: number;
+  /** True when the steps ran as fused WebAssembly kernels (lib/fused.ts), false on the TensorFlow.js path. */
+  fused: boolean;
 }
 
 /** The minibatch `X[ix], Y[ix]` as tensors. */
@@ -162,11 +165,20 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let interrupted = false;
   const onInterrupt = () => { interrupted = true; };
   if (inNotebook()) process.on('SIGINT', onInterrupt);
+  // The fused step when the network allows it (same numbers, a fraction of the time), else TensorFlow.js.
+  const fused = FusedStep.create(loss, parameters, batchSize ?? 32, data.blockSize).step;
   try {
     for (let i = 0; i < steps; i++) {
       const lr = learningRate(i);
-      const { loss: value, ud: ratios } = sgdStep({ parameters, loss, data, generator, lr, batchSize, step: i,
-        updateRatios: options.trackUpdateRatios });
+      let value: number, ratios: number[] | undefined;
+      if (fused) {
+        const ix = generator.randint(0, data.size, [batchSize ?? 32]);
+        ({ loss: value, ud: ratios } = fused.step(data.X, data.Y, ix, lr, options.trackUpdateRatios ?? false, i));
+        if (options.afterStep) fused.writeOutputs();
+      } else {
+        ({ loss: value, ud: ratios } = sgdStep({ parameters, loss, data, generator, lr, batchSize, step: i,
+          updateRatios: options.trackUpdateRatios }));
+      }
       if (ratios) ud.push(ratios);
       lossi.push(Math.log10(value));
       const printed = printEvery > 0 && i % printEvery === 0;
@@ -178,8 +190,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
   } finally {
     process.off('SIGINT', onInterrupt);
+    if (fused) {
+      fused.writeOutputs();
+      fused.dispose();
+    }
   }
-  return { lossi, ud, seconds: (Date.now() - t0) / 1000 };
+  return { lossi, ud, seconds: (Date.now() - t0) / 1000, fused: fused !== undefined };
 }
 
 /**

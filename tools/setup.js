@@ -92,9 +92,20 @@ function ensureKernel() {
   return true;
 }
 
+function ensureWasmKernels() {
+  if (process.env.MAKEMORE_FUSED === '0') return false;
+  try {
+    const built = require('./build-wasm').build();
+    if (built) log('compiled the training-step kernels (lib/assembly/kernels.ts -> lib/assembly/build/kernels.wasm)');
+    return built;
+  } catch (e) {
+    fail(`${e.message}\nThe notebooks still run without them, slower: fix the error, or set MAKEMORE_FUSED=0.`);
+  }
+}
+
 function setup() {
   const t0 = Date.now();
-  const changed = [ensureNodeModules(), ensureVenv(), ensureKernel()].some(Boolean);
+  const changed = [ensureNodeModules(), ensureWasmKernels(), ensureVenv(), ensureKernel()].some(Boolean);
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
   log(changed ? `set-up done in ${secs} s` : `set-up: everything in place (${secs} s)`);
 }

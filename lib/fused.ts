@@ -1,0 +1,267 @@
+/**
+ * The whole training step of an MLP (embedding, then Linear, BatchNorm1d and Tanh layers, then
+ * cross-entropy) in a few WebAssembly kernels (`lib/assembly/kernels.ts`), on the tensors' own
+ * memory: the same maths as `layers.ts` and `ops.ts`, written out forward and backward, without
+ * TensorFlow.js's cost per operation (which is most of a step on matrices this small).
+ *
+ *   forward:   x0 = C[X].view(B, -1);  x(i+1) = layer_i(x(i));  loss = cross_entropy(xL, Y)
+ *   backward:  dxL = (softmax(xL) - one_hot(Y)) / B;  dx(i) = layer_i'(dx(i+1)), parameter gradients
+ *              on the way;  dC = one_hot(X)^T @ dx0
+ *   update:    p -= lr * grad, in place in each tf.Variable
+ *
+ * `train` uses it when the loss comes from a network that describes itself (`describeNetwork`) and
+ * the backend is 'wasm'; otherwise it records the forward pass with TensorFlow.js and asks for the
+ * gradients (the reference path; `MAKEMORE_FUSED=0` forces it). Tests check both paths against
+ * PyTorch and against each other.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { std as stdOf } from './diagnostics';
+import type { Layer } from './layers';
+import { SharedKernels, addressOf, sharedKernels } from './wasm';
+
+/** One layer of a network, as the fused step sees it. `layer` gets `.out` (and `.outGrad`) written back. */
+export type FusedLayer =
+  | { kind: 'linear'; weight: tf.Variable; bias: tf.Variable | null; layer?: Layer }
+  | { kind: 'batchnorm'; gamma: tf.Variable; beta: tf.Variable; runningMean: tf.Variable; runningStat: tf.Variable;
+      /** sd = sqrt(var + eps); the running statistic is the variance, or sd itself when `trackStd`. */
+      eps: number; momentum: number; trackStd: boolean; layer?: Layer }
+  | { kind: 'tanh'; layer?: Layer };
+
+/** A network: the embedding table C [V, D], then the layers; the last layer's output is the logits. */
+export interface FusedNetwork {
+  embedding: tf.Variable;
+  embeddingLayer?: Layer;
+  layers: FusedLayer[];
+}
+
+let warned = false;
+const descriptions = new WeakMap<object, () => FusedNetwork>();
+
+/** Say what network a loss function computes, so that `train` can run its fused step. */
+export function describeNetwork(loss: object, describe: () => FusedNetwork): void {
+  descriptions.set(loss, describe);
+}
+
+/** Float32 buffers allocated in the shared memory (with 32 bytes of room after each). */
+class Buffers {
+  private readonly addresses: number[] = [];
+  constructor(private readonly shared: SharedKernels) {}
+  alloc(floats: number): number {
+    const address = this.shared.backend.wasm._malloc(floats * 4 + 32);
+    if (!address) throw new Error(`out of memory for ${floats} floats`);
+    this.addresses.push(address);
+    return address;
+  }
+  free(): void {
+    for (const a of this.addresses.splice(0)) this.shared.backend.wasm._free(a);
+  }
+}
+
+interface Plan {
+  layer: FusedLayer;
+  inWidth: number;
+  outWidth: number;
+  /** output x(i+1) and its gradient dx(i+1) */
+  out: number;
+  dout: number;
+  /** batch norm: xhat [B, N] and sd [N] kept for the backward pass */
+  xhat?: number;
+  sd?: number;
+  grads: Map<tf.Variable, number>;
+}
+
+export interface FusedStepResult {
+  loss: number;
+  ud?: number[];
+}
+
+/**
+ * A fused training step for one network, one batch size and one list of trained parameters.
+ * `create` returns undefined, with the reason, when the step can't run fused.
+ */
+export class FusedStep {
+  private readonly buffers: Buffers;
+  private readonly plans: Plan[] = [];
+  private readonly x0: number;
+  private readonly dx0: number;
+  private readonly dC: number;
+  private readonly X: number;
+  private readonly Y: number;
+  private readonly scratch: number;
+  private readonly gradOf = new Map<tf.Variable, number>();
+  private readonly B: number;
+  private readonly D: number;
+  private readonly V: number;
+
+  static create(loss: object, parameters: tf.Variable[], batchSize: number, blockSize: number):
+    { step?: FusedStep; why?: string } {
+    if (process.env.MAKEMORE_FUSED === '0') return { why: 'MAKEMORE_FUSED=0' };
+    const describe = descriptions.get(loss);
+    if (!describe) return { why: 'the loss is not a network the fused step knows' };
+    if (tf.getBackend() !== 'wasm') return { why: `backend ${tf.getBackend()}` };
+    if (batchSize < 2) return { why: 'a batch of one' };
+    const net = describe();
+    const own = new Set<tf.Variable>([net.embedding]);
+    for (const l of net.layers) {
+      if (l.kind === 'linear') { own.add(l.weight); if (l.bias) own.add(l.bias); }
+      if (l.kind === 'batchnorm') { own.add(l.gamma); own.add(l.beta); }
+    }
+    if (!parameters.every((p) => own.has(p))) return { why: 'a parameter outside the network' };
+    let shared: SharedKernels;
+    try {
+      shared = sharedKernels();
+    } catch (e) {
+      // Not silent: the step works without the kernels, only slower.
+      if (!warned) console.warn(`Training without the fused kernels (slower): ${(e as Error).message}`);
+      warned = true;
+      return { why: (e as Error).message };
+    }
+    return { step: new FusedStep(shared, net, parameters, batchSize, blockSize) };
+  }
+
+  private constructor(private readonly shared: SharedKernels, private readonly net: FusedNetwork,
+    private readonly parameters: tf.Variable[], batchSize: number, private readonly T: number) {
+    this.B = batchSize;
+    const [V, D] = net.embedding.shape as [number, number];
+    this.V = V;
+    this.D = D;
+    const buffers = (this.buffers = new Buffers(shared));
+    const B = batchSize;
+    this.X = buffers.alloc(B * this.T);
+    this.Y = buffers.alloc(B);
+    this.x0 = buffers.alloc(B * this.T * D);
+    this.dx0 = buffers.alloc(B * this.T * D);
+    this.dC = buffers.alloc(V * D);
+    this.gradOf.set(net.embedding, this.dC);
+    let width = this.T * D;
+    let biggest = width * B;
+    for (const layer of net.layers) {
+      const inWidth = width;
+      const grads = new Map<tf.Variable, number>();
+      const plan: Plan = { layer, inWidth, outWidth: width, out: 0, dout: 0, grads };
+      if (layer.kind === 'linear') {
+        const [K, N] = layer.weight.shape as [number, number];
+        if (K !== inWidth) throw new Error(`Linear weight [${K}, ${N}] after a layer of width ${inWidth}`);
+        plan.outWidth = N;
+        grads.set(layer.weight, buffers.alloc(K * N));
+        if (layer.bias) grads.set(layer.bias, buffers.alloc(N));
+        biggest = Math.max(biggest, K * N, K * B);
+      } else if (layer.kind === 'batchnorm') {
+        if (layer.gamma.size !== inWidth) throw new Error(`BatchNorm of ${layer.gamma.size} after a layer of width ${inWidth}`);
+        plan.xhat = buffers.alloc(B * inWidth);
+        plan.sd = buffers.alloc(inWidth);
+        grads.set(layer.gamma, buffers.alloc(inWidth));
+        grads.set(layer.beta, buffers.alloc(inWidth));
+      }
+      plan.out = buffers.alloc(B * plan.outWidth);
+      plan.dout = buffers.alloc(B * plan.outWidth);
+      grads.forEach((address, p) => this.gradOf.set(p, address));
+      width = plan.outWidth;
+      this.plans.push(plan);
+    }
+    if (width !== V) throw new Error(`the network ends with width ${width}, not the ${V} logits`);
+    this.scratch = buffers.alloc(biggest);
+  }
+
+  /** Free the buffers. The parameters stay where they are. */
+  dispose(): void {
+    this.buffers.free();
+  }
+
+  private heapF32(): Float32Array {
+    return new Float32Array(this.shared.memory.buffer);
+  }
+
+  /**
+   * One step on the minibatch `ix` (rows of X and Y): forward, loss, backward, update.
+   * A NaN or infinite loss throws before the update (the running estimates have moved, as in the
+   * reference path).
+   */
+  step(dataX: Int32Array, dataY: Int32Array, ix: Int32Array, lr: number, updateRatios: boolean, stepIndex?: number): FusedStepResult {
+    const k = this.shared.kernels;
+    const { B, T, D, V } = this;
+    const heapI32 = new Int32Array(this.shared.memory.buffer);
+    for (let b = 0; b < B; b++) {
+      const row = ix[b];
+      heapI32.set(dataX.subarray(row * T, row * T + T), (this.X >> 2) + b * T);
+      heapI32[(this.Y >> 2) + b] = dataY[row];
+    }
+    // The parameters' addresses, looked up every step: a callback may have assigned a new tensor.
+    const at = (p: tf.Variable) => addressOf(this.shared, p, true);
+
+    // forward
+    k.embed(at(this.net.embedding), this.X, this.x0, B, T, D);
+    let x = this.x0;
+    for (const plan of this.plans) {
+      const l = plan.layer;
+      if (l.kind === 'linear') {
+        k.matmul(x, at(l.weight), l.bias ? at(l.bias) : 0, plan.out, B, plan.inWidth, plan.outWidth);
+      } else if (l.kind === 'batchnorm') {
+        k.batchNormForward(x, at(l.gamma), at(l.beta), plan.out, plan.xhat!, plan.sd!, at(l.runningMean), at(l.runningStat),
+          B, plan.inWidth, l.eps, l.momentum, l.trackStd ? 1 : 0);
+      } else {
+        k.tanhForward(x, plan.out, B * plan.inWidth);
+      }
+      x = plan.out;
+    }
+    const last = this.plans[this.plans.length - 1];
+    const loss = Math.fround(k.crossEntropy(last.out, this.Y, last.dout, B, V));
+    if (!Number.isFinite(loss)) {
+      const where = stepIndex === undefined ? '' : ` at step ${stepIndex}`;
+      throw new Error(`The loss is ${loss}${where} (learning rate ${lr}): training stopped before this step's update. ` +
+        'Lower the learning rate or check the initialisation; the parameters are those after the previous step.');
+    }
+
+    // backward
+    for (let i = this.plans.length - 1; i >= 0; i--) {
+      const plan = this.plans[i];
+      const l = plan.layer;
+      const input = i > 0 ? this.plans[i - 1].out : this.x0;
+      const dinput = i > 0 ? this.plans[i - 1].dout : this.dx0;
+      const K = plan.inWidth, N = plan.outWidth;
+      if (l.kind === 'linear') {
+        // dW = x^T @ dy,  db = sum(dy),  dx = dy @ W^T
+        k.transpose(input, this.scratch, B, K);
+        k.matmul(this.scratch, plan.dout, 0, plan.grads.get(l.weight)!, K, B, N);
+        if (l.bias) k.sumRows(plan.dout, plan.grads.get(l.bias)!, B, N);
+        k.transpose(at(l.weight), this.scratch, K, N);
+        k.matmul(plan.dout, this.scratch, 0, dinput, B, N, K);
+      } else if (l.kind === 'batchnorm') {
+        k.batchNormBackward(plan.dout, plan.xhat!, plan.sd!, at(l.gamma), dinput, plan.grads.get(l.gamma)!,
+          plan.grads.get(l.beta)!, B, K);
+      } else {
+        k.tanhBackward(plan.dout, plan.out, dinput, B * K);
+      }
+    }
+    k.embedBackward(this.dx0, this.X, this.dC, B, T, D, V);
+
+    // update, then (if asked) log10(std(lr * grad) / std(p)) of every parameter
+    for (const p of this.parameters) k.sgd(at(p), this.gradOf.get(p)!, p.size, lr);
+    const result: FusedStepResult = { loss };
+    if (updateRatios) {
+      const heap = this.heapF32();
+      const view = (address: number, n: number) => heap.subarray(address >> 2, (address >> 2) + n);
+      result.ud = this.parameters.map((p) =>
+        Math.log10((Math.abs(lr) * stdOf(view(this.gradOf.get(p)!, p.size))) / stdOf(view(at(p), p.size))));
+    }
+    return result;
+  }
+
+  /** Give the layers their `.out` (and `.outGrad` when kept) of the last step, as tensors. */
+  writeOutputs(): void {
+    const heap = this.heapF32();
+    const tensor = (address: number, width: number) =>
+      tf.tensor2d(heap.slice(address >> 2, (address >> 2) + this.B * width), [this.B, width]);
+    const set = (layer: Layer | undefined, out: number, dout: number, width: number) => {
+      if (!layer) return;
+      layer.out?.dispose();
+      layer.out = tensor(out, width);
+      if (layer.keepGrad) {
+        layer.outGrad?.dispose();
+        layer.outGrad = tensor(dout, width);
+      }
+    };
+    set(this.net.embeddingLayer, this.x0, this.dx0, this.T * this.D);
+    for (const plan of this.plans) set(plan.layer.layer, plan.out, plan.dout, plan.outWidth);
+  }
+}
