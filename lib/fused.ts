@@ -178,6 +178,23 @@ export class FusedStep {
    * reference path).
    */
   step(dataX: Int32Array, dataY: Int32Array, ix: Int32Array, lr: number, updateRatios: boolean, stepIndex?: number): FusedStepResult {
+    const loss = this.forward(dataX, dataY, ix);
+    if (!Number.isFinite(loss)) {
+      const where = stepIndex === undefined ? '' : ` at step ${stepIndex}`;
+      throw new Error(`The loss is ${loss}${where} (learning rate ${lr}): training stopped before this step's update. ` +
+        'Lower the learning rate or check the initialisation; the parameters are those after the previous step.');
+    }
+    this.backward();
+    return this.update(lr, updateRatios, loss);
+  }
+
+  /** The running estimates of the batch-norm layers (which a forward pass in training moves). */
+  runningBuffers(): tf.Variable[] {
+    return this.net.layers.flatMap((l) => (l.kind === 'batchnorm' ? [l.runningMean, l.runningStat] : []));
+  }
+
+  /** The forward pass in training mode on the minibatch `ix`: the loss (and the logits' gradient, for backward). */
+  forward(dataX: Int32Array, dataY: Int32Array, ix: Int32Array): number {
     const k = this.shared.kernels;
     const { B, T, D, V } = this;
     const heapI32 = new Int32Array(this.shared.memory.buffer);
@@ -188,8 +205,6 @@ export class FusedStep {
     }
     // The parameters' addresses, looked up every step: a callback may have assigned a new tensor.
     const at = (p: tf.Variable) => addressOf(this.shared, p, true);
-
-    // forward
     k.embed(at(this.net.embedding), this.X, this.x0, B, T, D);
     let x = this.x0;
     for (const plan of this.plans) {
@@ -205,14 +220,14 @@ export class FusedStep {
       x = plan.out;
     }
     const last = this.plans[this.plans.length - 1];
-    const loss = Math.fround(k.crossEntropy(last.out, this.Y, last.dout, B, V));
-    if (!Number.isFinite(loss)) {
-      const where = stepIndex === undefined ? '' : ` at step ${stepIndex}`;
-      throw new Error(`The loss is ${loss}${where} (learning rate ${lr}): training stopped before this step's update. ` +
-        'Lower the learning rate or check the initialisation; the parameters are those after the previous step.');
-    }
+    return Math.fround(k.crossEntropy(last.out, this.Y, last.dout, B, V));
+  }
 
-    // backward
+  /** The backward pass of the last forward pass: every parameter's gradient. */
+  private backward(): void {
+    const k = this.shared.kernels;
+    const { B, T, D, V } = this;
+    const at = (p: tf.Variable) => addressOf(this.shared, p, true);
     for (let i = this.plans.length - 1; i >= 0; i--) {
       const plan = this.plans[i];
       const l = plan.layer;
@@ -234,8 +249,12 @@ export class FusedStep {
       }
     }
     k.embedBackward(this.dx0, this.X, this.dC, B, T, D, V);
+  }
 
-    // update, then (if asked) log10(std(lr * grad) / std(p)) of every parameter
+  /** p -= lr * grad, then (if asked) log10(std(lr * grad) / std(p)) of every parameter. */
+  private update(lr: number, updateRatios: boolean, loss: number): FusedStepResult {
+    const k = this.shared.kernels;
+    const at = (p: tf.Variable) => addressOf(this.shared, p, true);
     for (const p of this.parameters) k.sgd(at(p), this.gradOf.get(p)!, p.size, lr);
     const result: FusedStepResult = { loss };
     if (updateRatios) {

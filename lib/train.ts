@@ -116,9 +116,11 @@ export interface StepResult {
 export function sgdStep(options: {
   parameters: tf.Variable[]; loss: LossFn; data: Dataset; generator: Generator; lr: number;
   batchSize?: number; step?: number; updateRatios?: boolean; keepGrads?: boolean;
+  /** The minibatch's rows, when already drawn. */
+  ix?: Int32Array;
 }): StepResult {
   const { parameters, loss, data, generator, lr } = options;
-  const ix = generator.randint(0, data.size, [options.batchSize ?? 32]);
+  const ix = options.ix ?? generator.randint(0, data.size, [options.batchSize ?? 32]);
   const result: StepResult = { loss: NaN };
   tf.tidy(() => {
     const { X, Y } = batch(data, ix);
@@ -145,6 +147,26 @@ export function sgdStep(options: {
 }
 
 /**
+ * Does the fused step compute `loss`? Both forward passes on the minibatch `ix` must give the same
+ * loss (float32 rounding apart); the running estimates of batch norm are put back after each.
+ */
+function sameLoss(fused: FusedStep, loss: LossFn, data: Dataset, ix: Int32Array) {
+  const running = fused.runningBuffers();
+  const saved = running.map((v) => v.dataSync().slice());
+  const restore = () => running.forEach((v, k) => tf.tidy(() => v.assign(tf.tensor(saved[k], v.shape))));
+  const reference = tf.tidy(() => {
+    const { X, Y } = batch(data, ix);
+    return item(loss(X, Y, true));
+  });
+  restore();
+  const fusedLoss = fused.forward(data.X, data.Y, ix);
+  restore();
+  const same = Math.abs(reference - fusedLoss) <= 1e-4 * Math.max(1, Math.abs(reference)) ||
+    (Number.isNaN(reference) && Number.isNaN(fusedLoss));
+  return { same, reference, fused: fusedLoss };
+}
+
+/**
  * The lecture's training loop:
  *   for i in range(steps): ix = randint(0, n, (B,)); loss = forward(X[ix], Y[ix]); backward;
  *                          p -= lr(i) * p.grad; lossi.append(log10(loss))
@@ -166,18 +188,29 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const onInterrupt = () => { interrupted = true; };
   if (inNotebook()) process.on('SIGINT', onInterrupt);
   // The fused step when the network allows it (same numbers, a fraction of the time), else TensorFlow.js.
-  const fused = FusedStep.create(loss, parameters, batchSize ?? 32, data.blockSize).step;
+  let fused = FusedStep.create(loss, parameters, batchSize ?? 32, data.blockSize).step;
   try {
     for (let i = 0; i < steps; i++) {
       const lr = learningRate(i);
       let value: number, ratios: number[] | undefined;
+      let ix: Int32Array | undefined;
+      if (fused && i === 0) {
+        ix = generator.randint(0, data.size, [batchSize ?? 32]);
+        const check = sameLoss(fused, loss, data, ix);
+        if (!check.same) {
+          console.warn(`mm.train: the fused step gives ${check.fused} on the first minibatch and the loss function ` +
+            `${check.reference}: the network described for it is not this loss. Training with TensorFlow.js instead.`);
+          fused.dispose();
+          fused = undefined;
+        }
+      }
       if (fused) {
-        const ix = generator.randint(0, data.size, [batchSize ?? 32]);
+        ix ??= generator.randint(0, data.size, [batchSize ?? 32]);
         ({ loss: value, ud: ratios } = fused.step(data.X, data.Y, ix, lr, options.trackUpdateRatios ?? false, i));
         if (options.afterStep) fused.writeOutputs();
       } else {
         ({ loss: value, ud: ratios } = sgdStep({ parameters, loss, data, generator, lr, batchSize, step: i,
-          updateRatios: options.trackUpdateRatios }));
+          updateRatios: options.trackUpdateRatios, ix }));
       }
       if (ratios) ud.push(ratios);
       lossi.push(Math.log10(value));
