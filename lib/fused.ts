@@ -42,6 +42,29 @@ export function describeNetwork(loss: object, describe: () => FusedNetwork): voi
   descriptions.set(loss, describe);
 }
 
+/**
+ * The lecture's MLP as layers, for `describeNetwork`:
+ *   emb = C[X].view(B, -1);  hpreact = emb @ W1 (+ b1);  [batch norm];  h = tanh(hpreact);  logits = h @ W2 + b2
+ * with the batch norm of the lecture's stage 4: bngain * (hpreact - mean) / std + bnbias, the batch's
+ * mean and unbiased std (no epsilon), running estimates 0.999 * running + 0.001 * batch.
+ */
+export function fusedMLP(p: {
+  C: tf.Variable; W1: tf.Variable; b1?: tf.Variable | null; W2: tf.Variable; b2: tf.Variable;
+  batchNorm?: { gain: tf.Variable; bias: tf.Variable; meanRunning: tf.Variable; stdRunning: tf.Variable };
+}): FusedNetwork {
+  const bn = p.batchNorm;
+  return {
+    embedding: p.C,
+    layers: [
+      { kind: 'linear', weight: p.W1, bias: p.b1 ?? null },
+      ...(bn ? [{ kind: 'batchnorm', gamma: bn.gain, beta: bn.bias, runningMean: bn.meanRunning, runningStat: bn.stdRunning,
+        eps: 0, momentum: 0.001, trackStd: true } as FusedLayer] : []),
+      { kind: 'tanh' },
+      { kind: 'linear', weight: p.W2, bias: p.b2 },
+    ],
+  };
+}
+
 /** Float32 buffers allocated in the shared memory (with 32 bytes of room after each). */
 class Buffers {
   private readonly addresses: number[] = [];
@@ -99,7 +122,7 @@ export class FusedStep {
     const describe = descriptions.get(loss);
     if (!describe) return { why: 'the loss is not a network the fused step knows' };
     if (tf.getBackend() !== 'wasm') return { why: `backend ${tf.getBackend()}` };
-    if (batchSize < 2) return { why: 'a batch of one' };
+    if (batchSize < 2) return { why: 'a batch of one' };   // batch norm's error comes from the reference path
     const net = describe();
     const own = new Set<tf.Variable>([net.embedding]);
     for (const l of net.layers) {
@@ -193,10 +216,16 @@ export class FusedStep {
     return this.net.layers.flatMap((l) => (l.kind === 'batchnorm' ? [l.runningMean, l.runningStat] : []));
   }
 
-  /** The forward pass in training mode on the minibatch `ix`: the loss (and the logits' gradient, for backward). */
-  forward(dataX: Int32Array, dataY: Int32Array, ix: Int32Array): number {
+  /**
+   * The forward pass on the rows `ix` of the data (at most the batch size): the loss, and the logits'
+   * gradient for `backward`. In training mode batch norm uses the batch's statistics and moves its
+   * running estimates; in evaluation mode it uses the running estimates.
+   */
+  forward(dataX: Int32Array, dataY: Int32Array, ix: Int32Array, training = true): number {
     const k = this.shared.kernels;
-    const { B, T, D, V } = this;
+    const { T, D, V } = this;
+    const B = ix.length;
+    if (B > this.B) throw new Error(`${B} rows for a step of ${this.B}`);
     const heapI32 = new Int32Array(this.shared.memory.buffer);
     for (let b = 0; b < B; b++) {
       const row = ix[b];
@@ -211,6 +240,9 @@ export class FusedStep {
       const l = plan.layer;
       if (l.kind === 'linear') {
         k.matmul(x, at(l.weight), l.bias ? at(l.bias) : 0, plan.out, B, plan.inWidth, plan.outWidth);
+      } else if (l.kind === 'batchnorm' && !training) {
+        k.batchNormEval(x, at(l.gamma), at(l.beta), plan.out, at(l.runningMean), at(l.runningStat), B, plan.inWidth,
+          l.eps, l.trackStd ? 1 : 0);
       } else if (l.kind === 'batchnorm') {
         k.batchNormForward(x, at(l.gamma), at(l.beta), plan.out, plan.xhat!, plan.sd!, at(l.runningMean), at(l.runningStat),
           B, plan.inWidth, l.eps, l.momentum, l.trackStd ? 1 : 0);

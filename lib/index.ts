@@ -12,6 +12,7 @@ export * from './ops';
 export * from './layers';
 export * from './train';
 export * from './models';
+export { describeNetwork, fusedMLP } from './fused';
 export * from './init';
 export * as diag from './diagnostics';
 export * from './results';

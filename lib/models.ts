@@ -11,7 +11,7 @@
  * Without batch norm the Linear layers have biases and the last layer's weight is scaled by 0.1.
  */
 import * as tf from '@tensorflow/tfjs';
-import { FusedLayer, describeNetwork } from './fused';
+import { FusedLayer, describeNetwork, fusedMLP } from './fused';
 import { BatchNorm1d, Embedding, Layer, Linear, Tanh, parametersOf } from './layers';
 import { buffer, crossEntropy, embed, noGrad, parameter, randn, std } from './ops';
 import { Generator } from './random';
@@ -173,16 +173,8 @@ export function stageNetwork(stage: Stage, g: Generator) {
     const logits = h.matMul(W2).add(b2);
     return crossEntropy(logits, Y);
   }
-  describeNetwork(loss, () => ({
-    embedding: C,
-    layers: [
-      { kind: 'linear', weight: W1, bias: b1 },
-      ...(bn ? [{ kind: 'batchnorm', gamma: bngain, beta: bnbias, runningMean: bnmeanRunning, runningStat: bnstdRunning,
-        eps: 0, momentum: 0.001, trackStd: true } as FusedLayer] : []),
-      { kind: 'tanh' },
-      { kind: 'linear', weight: W2, bias: b2 },
-    ],
-  }));
+  describeNetwork(loss, () => fusedMLP({ C, W1, b1, W2, b2,
+    batchNorm: bn ? { gain: bngain, bias: bnbias, meanRunning: bnmeanRunning, stdRunning: bnstdRunning } : undefined }));
   const named = { C, W1, W2, b2, bngain, bnbias, ...(b1 ? { b1 } : {}) } as Record<string, tf.Variable>;
   return { parameters, named, loss, bnmeanRunning, bnstdRunning, dispose: () => [...parameters, bngain, bnbias, bnmeanRunning, bnstdRunning].forEach((t) => t.isDisposed || t.dispose()) };
 }

@@ -19,6 +19,8 @@ export interface Kernels {
   tanhBackward(dy: number, y: number, dx: number, n: number): void;
   batchNormForward(x: number, gamma: number, beta: number, y: number, xhat: number, sd: number, runMean: number,
     runStat: number, B: number, N: number, eps: number, momentum: number, trackStd: number): void;
+  batchNormEval(x: number, gamma: number, beta: number, y: number, runMean: number, runStat: number,
+    B: number, N: number, eps: number, trackStd: number): void;
   batchNormBackward(dy: number, xhat: number, sd: number, gamma: number, dx: number, dgamma: number, dbeta: number,
     B: number, N: number): void;
   crossEntropy(logits: number, Y: number, dlogits: number, B: number, V: number): number;

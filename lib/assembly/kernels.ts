@@ -209,6 +209,24 @@ export function batchNormForward(x: usize, gamma: usize, beta: usize, y: usize, 
 }
 
 /**
+ * Evaluation: y = gamma * (x - runMean) / sd + beta with the running estimates, where
+ * sd = runStat + eps when the running statistic is sd itself (trackStd), else sqrt(runStat + eps).
+ */
+export function batchNormEval(x: usize, gamma: usize, beta: usize, y: usize, runMean: usize, runStat: usize,
+  B: i32, N: i32, eps: f32, trackStd: i32): void {
+  for (let j = 0; j < N; j += 4) {
+    const lanes = min(4, N - j);
+    const stat = f32x4.add(vld(runStat, j), f32x4.splat(eps));
+    const s = trackStd ? stat : f32x4.sqrt(stat);
+    const m = vld(runMean, j), g = vld(gamma, j), bt = vld(beta, j);
+    for (let i = 0; i < B; i++) {
+      const h = f32x4.div(f32x4.sub(vld(x, i * N + j), m), s);
+      vstPartial(y, i * N + j, f32x4.add(f32x4.mul(g, h), bt), lanes);
+    }
+  }
+}
+
+/**
  * The gradient of the training forward pass (n = B, variance divided by n - 1):
  *   dbeta = sum(dy), dgamma = sum(dy * xhat),
  *   dx = gamma / (n * sd) * (n * dy - dbeta - n / (n - 1) * xhat * dgamma)

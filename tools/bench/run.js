@@ -19,7 +19,14 @@ const option = (name, fallback) => { const i = args.indexOf(name); return i >= 0
 const repeats = Number(option('--repeats', '5'));
 const works = option('--works', 'bn-mlp,deep-ud,eval-train').split(',').concat(flag('--full') ? ['notebook'] : []);
 const names = process.env.MAKEMORE_NAMES ?? path.join(ROOT, 'data', 'names.txt');
-const BACKENDS = (process.env.MAKEMORE_BENCH_BACKENDS ?? 'tensorflow,wasm,cpu').split(',');
+// Columns: each backend; on wasm also the TensorFlow.js path with the fused step turned off.
+const COLUMNS = {
+  tensorflow: { MAKEMORE_BACKEND: 'tensorflow' },
+  wasm: { MAKEMORE_BACKEND: 'wasm' },
+  'wasm-unfused': { MAKEMORE_BACKEND: 'wasm', MAKEMORE_FUSED: '0' },
+  cpu: { MAKEMORE_BACKEND: 'cpu' },
+};
+const BACKENDS = (process.env.MAKEMORE_BENCH_BACKENDS ?? Object.keys(COLUMNS).join(',')).split(',');
 
 function torchAvailable() {
   const r = spawnSync(venvPython(), ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
@@ -54,23 +61,25 @@ for (const work of works) {
     if (work === 'notebook' && backend === 'cpu') { results.push({ work, column: backend, error: 'skipped: about 50 min on the cpu backend' }); continue; }
     log(`${work}: ${backend} ...`);
     results.push({ work, column: backend, ...runOne(backend, process.execPath, ['--import', 'tsx', path.join(__dirname, 'work.ts'), work, String(reps)],
-      { MAKEMORE_BACKEND: backend, MAKEMORE_NAMES: names }) });
+      { MAKEMORE_FUSED: '1', ...COLUMNS[backend], MAKEMORE_NAMES: names }) });
   }
 }
 
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
-const rows = [['work', 'column', 'median', 'spread (min-max)', 'speed vs torch', 'peak MiB', 'live tensors']];
+const rows = [['work', 'column', 'median', 'spread (min-max)', 'speed vs torch', 'peak MiB', 'live tensors', 'step']];
 for (const r of results) {
-  if (r.error) { rows.push([r.work, r.column, 'n/a', r.error, '', '', '']); continue; }
+  if (r.error) { rows.push([r.work, r.column, 'n/a', r.error, '', '', '', '']); continue; }
   r.median = median(r.samples);
   const ref = results.find((x) => x.work === r.work && x.column === 'torch' && !x.error);
   r.speedVsTorch = ref ? median(ref.samples) / r.median : null;
   rows.push([r.work, r.column, `${fmt(r.median)} ${r.unit}`, `${fmt(Math.min(...r.samples))}-${fmt(Math.max(...r.samples))} (n=${r.samples.length})`,
-    r.speedVsTorch === null ? '' : `${r.speedVsTorch.toFixed(2)}x`, r.peakMiB.toFixed(0), r.liveTensors ?? '']);
+    r.speedVsTorch === null ? '' : `${r.speedVsTorch.toFixed(2)}x`, r.peakMiB.toFixed(0), r.liveTensors ?? '',
+    r.fused === undefined ? '' : r.fused ? 'fused' : 'tfjs ops']);
 }
 const widths = rows[0].map((_, j) => Math.max(...rows.map((row) => String(row[j]).length)));
 console.log('\n' + rows.map((row) => row.map((c, j) => String(c).padEnd(widths[j])).join('  ')).join('\n'));
 console.log('\nspeed vs torch = PyTorch\'s median time / this median time (above 1.0x: faster than PyTorch).');
+console.log('step: fused = lib/fused.ts\'s WebAssembly kernels (the default on wasm); tfjs ops = one TensorFlow.js operation at a time.');
 const out = path.join(ROOT, 'dist', 'bench.json');
 fs.mkdirSync(path.dirname(out), { recursive: true });
 fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), repeats, torch, node: process.version,

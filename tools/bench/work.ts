@@ -25,6 +25,7 @@ async function main() {
   const samples: number[] = [];
   let unit = 'ms/step';
   let liveTensors = 0;
+  let fused: boolean | undefined;
   for (let r = 0; r < repeats; r++) {
     const g = new Generator(SEED);
     if (work === 'bn-mlp' || work === 'notebook') {
@@ -33,6 +34,7 @@ async function main() {
       const t0 = performance.now();
       const res = await train({ parameters: net.parameters, loss: net.loss, data: data.train, steps, generator: g,
         learningRate: (i) => (i < steps / 2 ? 0.1 : 0.01), printEvery: 0, progress: false });
+      fused = res.fused;
       if (work === 'notebook') {
         evaluate(net.loss, data.train);
         evaluate(net.loss, data.dev);
@@ -49,6 +51,7 @@ async function main() {
       const res = await train({ parameters: net.parameters(), loss: net.loss, data: data.train, steps, generator: g,
         learningRate: () => 0.1, printEvery: 0, progress: false, trackUpdateRatios: true });
       samples.push((res.seconds * 1000) / steps);
+      fused = res.fused;
       liveTensors = tf.memory().numTensors;
       net.dispose();
     } else if (work === 'eval-train') {
@@ -66,7 +69,7 @@ async function main() {
     }
   }
   const peakMiB = process.resourceUsage().maxRSS / 1024;
-  console.log(JSON.stringify({ work, backend, unit, samples, peakMiB, liveTensors }));
+  console.log(JSON.stringify({ work, backend, unit, samples, peakMiB, liveTensors, fused }));
 }
 
 main().catch((e) => { console.error(e.message); process.exit(1); });
