@@ -98,5 +98,8 @@ export async function initBackend(): Promise<BackendName> {
   if (!chosen) chosen = choose();
   const name = await chosen;
   console.log(message);
+  console.log(process.env.MAKEMORE_FUSED === '0'
+    ? 'Training steps: TensorFlow.js operations (MAKEMORE_FUSED=0)'
+    : 'Training steps: fused WebAssembly kernels for the networks that describe themselves (lib/fused.ts)');
   return name;
 }

@@ -17,7 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { std as stdOf } from './diagnostics';
 import type { Layer } from './layers';
-import { SharedKernels, addressOf, sharedKernels } from './wasm';
+import { KernelHost, kernelHost } from './wasm';
 
 /** One layer of a network, as the fused step sees it. `layer` gets `.out` (and `.outGrad`) written back. */
 export type FusedLayer =
@@ -65,18 +65,18 @@ export function fusedMLP(p: {
   };
 }
 
-/** Float32 buffers allocated in the shared memory (with 32 bytes of room after each). */
+/** Float32 buffers allocated in the kernels' memory (with 32 bytes of room after each). */
 class Buffers {
   private readonly addresses: number[] = [];
-  constructor(private readonly shared: SharedKernels) {}
+  constructor(private readonly host: KernelHost) {}
   alloc(floats: number): number {
-    const address = this.shared.backend.wasm._malloc(floats * 4 + 32);
+    const address = this.host.malloc(floats * 4 + 32);
     if (!address) throw new Error(`out of memory for ${floats} floats`);
     this.addresses.push(address);
     return address;
   }
   free(): void {
-    for (const a of this.addresses.splice(0)) this.shared.backend.wasm._free(a);
+    for (const a of this.addresses.splice(0)) this.host.free(a);
   }
 }
 
@@ -112,6 +112,8 @@ export class FusedStep {
   private readonly Y: number;
   private readonly scratch: number;
   private readonly gradOf = new Map<tf.Variable, number>();
+  /** Without shared memory: where each variable's copy lives. */
+  private readonly copies = new Map<tf.Variable, number>();
   private readonly B: number;
   private readonly D: number;
   private readonly V: number;
@@ -121,7 +123,6 @@ export class FusedStep {
     if (process.env.MAKEMORE_FUSED === '0') return { why: 'MAKEMORE_FUSED=0' };
     const describe = descriptions.get(loss);
     if (!describe) return { why: 'the loss is not a network the fused step knows' };
-    if (tf.getBackend() !== 'wasm') return { why: `backend ${tf.getBackend()}` };
     if (batchSize < 2) return { why: 'a batch of one' };   // batch norm's error comes from the reference path
     const net = describe();
     const own = new Set<tf.Variable>([net.embedding]);
@@ -130,25 +131,25 @@ export class FusedStep {
       if (l.kind === 'batchnorm') { own.add(l.gamma); own.add(l.beta); }
     }
     if (!parameters.every((p) => own.has(p))) return { why: 'a parameter outside the network' };
-    let shared: SharedKernels;
+    let host: KernelHost;
     try {
-      shared = sharedKernels();
+      host = kernelHost();
     } catch (e) {
       // Not silent: the step works without the kernels, only slower.
       if (!warned) console.warn(`Training without the fused kernels (slower): ${(e as Error).message}`);
       warned = true;
       return { why: (e as Error).message };
     }
-    return { step: new FusedStep(shared, net, parameters, batchSize, blockSize) };
+    return { step: new FusedStep(host, net, parameters, batchSize, blockSize) };
   }
 
-  private constructor(private readonly shared: SharedKernels, private readonly net: FusedNetwork,
+  private constructor(private readonly host: KernelHost, private readonly net: FusedNetwork,
     private readonly parameters: tf.Variable[], batchSize: number, private readonly T: number) {
     this.B = batchSize;
     const [V, D] = net.embedding.shape as [number, number];
     this.V = V;
     this.D = D;
-    const buffers = (this.buffers = new Buffers(shared));
+    const buffers = (this.buffers = new Buffers(host));
     const B = batchSize;
     this.X = buffers.alloc(B * this.T);
     this.Y = buffers.alloc(B);
@@ -184,6 +185,52 @@ export class FusedStep {
     }
     if (width !== V) throw new Error(`the network ends with width ${width}, not the ${V} logits`);
     this.scratch = buffers.alloc(biggest);
+    if (!host.shared) {
+      for (const v of this.variables()) this.copies.set(v, buffers.alloc(v.size));
+      this.reload();
+    }
+  }
+
+  /** Every tensor of the network the kernels read: parameters and running estimates. */
+  private variables(): tf.Variable[] {
+    const vs: tf.Variable[] = [this.net.embedding];
+    for (const l of this.net.layers) {
+      if (l.kind === 'linear') vs.push(...(l.bias ? [l.weight, l.bias] : [l.weight]));
+      if (l.kind === 'batchnorm') vs.push(l.gamma, l.beta, l.runningMean, l.runningStat);
+    }
+    return vs;
+  }
+
+  /**
+   * The address of a variable's data for the kernels: in place on the wasm backend (looked up every
+   * time: a callback may have assigned a new tensor), else our copy.
+   */
+  private at(v: tf.Variable): number {
+    return this.host.shared ? this.host.addressOf(v, true) : this.copies.get(v)!;
+  }
+
+  /** Without shared memory: copy the variables' values in (at the start, and after a callback may have changed them). */
+  reload(): void {
+    if (this.host.shared) return;
+    const heap = this.heapF32();
+    this.copies.forEach((address, v) => heap.set(v.dataSync() as Float32Array, address >> 2));
+  }
+
+  /** Without shared memory: give the trained parameters and the running estimates their new values. */
+  private syncOut(): void {
+    if (this.host.shared) return;
+    const heap = this.heapF32();
+    const changed = new Set<tf.Variable>([...this.parameters, ...this.runningBuffers()]);
+    tf.tidy(() => changed.forEach((v) => {
+      const address = this.copies.get(v)!;
+      v.assign(tf.tensor(heap.slice(address >> 2, (address >> 2) + v.size), v.shape));
+    }));
+  }
+
+  /** Make the tensors current: parameters, running estimates, and the layers' `.out` and `.outGrad`. */
+  publish(): void {
+    this.syncOut();
+    this.writeOutputs();
   }
 
   /** Free the buffers. The parameters stay where they are. */
@@ -192,7 +239,7 @@ export class FusedStep {
   }
 
   private heapF32(): Float32Array {
-    return new Float32Array(this.shared.memory.buffer);
+    return new Float32Array(this.host.memory.buffer);
   }
 
   /**
@@ -222,18 +269,17 @@ export class FusedStep {
    * running estimates; in evaluation mode it uses the running estimates.
    */
   forward(dataX: Int32Array, dataY: Int32Array, ix: Int32Array, training = true): number {
-    const k = this.shared.kernels;
+    const k = this.host.kernels;
     const { T, D, V } = this;
     const B = ix.length;
     if (B > this.B) throw new Error(`${B} rows for a step of ${this.B}`);
-    const heapI32 = new Int32Array(this.shared.memory.buffer);
+    const heapI32 = new Int32Array(this.host.memory.buffer);
     for (let b = 0; b < B; b++) {
       const row = ix[b];
       heapI32.set(dataX.subarray(row * T, row * T + T), (this.X >> 2) + b * T);
       heapI32[(this.Y >> 2) + b] = dataY[row];
     }
-    // The parameters' addresses, looked up every step: a callback may have assigned a new tensor.
-    const at = (p: tf.Variable) => addressOf(this.shared, p, true);
+    const at = (p: tf.Variable) => this.at(p);
     k.embed(at(this.net.embedding), this.X, this.x0, B, T, D);
     let x = this.x0;
     for (const plan of this.plans) {
@@ -257,9 +303,9 @@ export class FusedStep {
 
   /** The backward pass of the last forward pass: every parameter's gradient. */
   private backward(): void {
-    const k = this.shared.kernels;
+    const k = this.host.kernels;
     const { B, T, D, V } = this;
-    const at = (p: tf.Variable) => addressOf(this.shared, p, true);
+    const at = (p: tf.Variable) => this.at(p);
     for (let i = this.plans.length - 1; i >= 0; i--) {
       const plan = this.plans[i];
       const l = plan.layer;
@@ -285,8 +331,8 @@ export class FusedStep {
 
   /** p -= lr * grad, then (if asked) log10(std(lr * grad) / std(p)) of every parameter. */
   private update(lr: number, updateRatios: boolean, loss: number): FusedStepResult {
-    const k = this.shared.kernels;
-    const at = (p: tf.Variable) => addressOf(this.shared, p, true);
+    const k = this.host.kernels;
+    const at = (p: tf.Variable) => this.at(p);
     for (const p of this.parameters) k.sgd(at(p), this.gradOf.get(p)!, p.size, lr);
     const result: FusedStepResult = { loss };
     if (updateRatios) {
@@ -299,7 +345,7 @@ export class FusedStep {
   }
 
   /** Give the layers their `.out` (and `.outGrad` when kept) of the last step, as tensors. */
-  writeOutputs(): void {
+  private writeOutputs(): void {
     const heap = this.heapF32();
     const tensor = (address: number, width: number) =>
       tf.tensor2d(heap.slice(address >> 2, (address >> 2) + this.B * width), [this.B, width]);

@@ -159,8 +159,10 @@ function sameLoss(fused: FusedStep, loss: LossFn, data: Dataset, ix: Int32Array)
     return item(loss(X, Y, true));
   });
   restore();
+  fused.reload();
   const fusedLoss = fused.forward(data.X, data.Y, ix);
   restore();
+  fused.reload();
   const same = Math.abs(reference - fusedLoss) <= 1e-4 * Math.max(1, Math.abs(reference)) ||
     (Number.isNaN(reference) && Number.isNaN(fusedLoss));
   return { same, reference, fused: fusedLoss };
@@ -207,7 +209,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (fused) {
         ix ??= generator.randint(0, data.size, [batchSize ?? 32]);
         ({ loss: value, ud: ratios } = fused.step(data.X, data.Y, ix, lr, options.trackUpdateRatios ?? false, i));
-        if (options.afterStep) fused.writeOutputs();
+        if (options.afterStep) fused.publish();
       } else {
         ({ loss: value, ud: ratios } = sgdStep({ parameters, loss, data, generator, lr, batchSize, step: i,
           updateRatios: options.trackUpdateRatios, ix }));
@@ -217,14 +219,17 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const printed = printEvery > 0 && i % printEvery === 0;
       if (printed) console.log(formatStep(i, steps, value));
       const shown = progress.update(i, value, i === steps - 1);
-      options.afterStep?.(i, value);
+      if (options.afterStep) {
+        options.afterStep(i, value);
+        fused?.reload();
+      }
       if (printed || shown) await yieldToEventLoop();
       if (interrupted) throw new Error(`Interrupted after step ${i}: the parameters are those after that step.`);
     }
   } finally {
     process.off('SIGINT', onInterrupt);
     if (fused) {
-      fused.writeOutputs();
+      fused.publish();
       fused.dispose();
     }
   }

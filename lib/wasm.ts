@@ -1,14 +1,16 @@
 /**
- * The training-step kernels of `lib/assembly/kernels.ts`, compiled to WebAssembly and instantiated
- * on the memory of TensorFlow.js's WebAssembly backend, so that they read and write tensors in
- * place: a tensor is a byte address in that memory (`addressOf`).
+ * The training-step kernels of `lib/assembly/kernels.ts`, compiled to WebAssembly, and the memory
+ * they work in. On TensorFlow.js's WebAssembly backend they are instantiated on that backend's own
+ * memory and read and write tensors in place (a tensor is a byte address there: `addressOf`). On any
+ * other backend (native TensorFlow, cpu) they get a memory of their own, and the caller copies the
+ * parameters in and out.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { PROJECT_ROOT } from './names';
 
-/** The exports of kernels.ts (addresses are byte offsets into the shared memory). */
+/** The exports of kernels.ts (addresses are byte offsets into the memory). */
 export interface Kernels {
   matmul(x: number, w: number, b: number, y: number, M: number, K: number, N: number): void;
   transpose(x: number, y: number, M: number, N: number): void;
@@ -33,46 +35,97 @@ interface WasmBackend {
   dataIdMap: { get(dataId: object): { memoryOffset: number; refCount: number } | undefined };
 }
 
-export interface SharedKernels {
+/** The kernels and their memory. */
+export interface KernelHost {
   kernels: Kernels;
   memory: WebAssembly.Memory;
-  backend: WasmBackend;
+  /** True on the wasm backend: tensors live in `memory` and `addressOf` finds them. */
+  shared: boolean;
+  malloc(bytes: number): number;
+  free(address: number): void;
+  /**
+   * Shared only: the byte address of a float32 tensor's data. With `own`, a variable whose data is
+   * shared with another tensor first gets a copy of its own, so that writing in place changes nothing else.
+   */
+  addressOf(t: tf.Tensor, own?: boolean): number;
 }
 
-let loaded: SharedKernels | undefined;
+let compiled: WebAssembly.Module | undefined;
+const hosts = new WeakMap<object, KernelHost>();
 
-/**
- * The kernels, on the active backend's memory; builds them first if they are missing or older than
- * their source. Throws with the reason when the backend is not 'wasm' or the build fails.
- */
-export function sharedKernels(): SharedKernels {
-  if (tf.getBackend() !== 'wasm') throw new Error(`the fused kernels need the wasm backend, not ${tf.getBackend()}`);
-  const backend = tf.backend() as unknown as WasmBackend;
-  if (loaded && loaded.backend === backend) return loaded;
+/** The compiled module; builds it first if it is missing or older than its source. */
+function kernelModule(): WebAssembly.Module {
+  if (!compiled) {
+    // tools/build-wasm.js is plain Node.js; it compiles with AssemblyScript when needed.
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const builder = require(path.join(PROJECT_ROOT, 'tools', 'build-wasm.js')) as { build(): boolean; OUT: string };
+    if (builder.build()) console.log(`built the WebAssembly kernels: ${path.relative(PROJECT_ROOT, builder.OUT)}`);
+    compiled = new WebAssembly.Module(fs.readFileSync(builder.OUT));
+  }
+  return compiled;
+}
+
+const instantiate = (memory: WebAssembly.Memory) =>
+  new WebAssembly.Instance(kernelModule(), { env: { memory } }).exports as unknown as Kernels;
+
+/** On the wasm backend: the backend's memory and allocator. */
+function sharedHost(backend: WasmBackend): KernelHost {
   const memory = backend.wasm?.asm?.memory;
   if (!(memory instanceof WebAssembly.Memory)) throw new Error('the wasm backend does not expose its memory (TensorFlow.js version changed?)');
-  // tools/build-wasm.js is plain Node.js; it compiles with AssemblyScript when needed.
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const builder = require(path.join(PROJECT_ROOT, 'tools', 'build-wasm.js')) as { build(): boolean; OUT: string };
-  if (builder.build()) console.log(`built the WebAssembly kernels: ${path.relative(PROJECT_ROOT, builder.OUT)}`);
-  const module = new WebAssembly.Module(fs.readFileSync(builder.OUT));
-  const instance = new WebAssembly.Instance(module, { env: { memory } });
-  loaded = { kernels: instance.exports as unknown as Kernels, memory, backend };
-  return loaded;
+  return {
+    kernels: instantiate(memory),
+    memory,
+    shared: true,
+    malloc: (bytes) => backend.wasm._malloc(bytes),
+    free: (address) => backend.wasm._free(address),
+    addressOf(t, own = false) {
+      let info = backend.dataIdMap.get(t.dataId);
+      if (!info) throw new Error('tensor is disposed');
+      if (own && info.refCount > 1) {
+        const v = t as tf.Variable;
+        tf.tidy(() => v.assign(tf.tensor(v.dataSync(), v.shape, v.dtype)));
+        info = backend.dataIdMap.get(t.dataId)!;
+      }
+      return info.memoryOffset;
+    },
+  };
 }
 
 /**
- * The byte address of a float32 tensor's data in the shared memory. With `own`, a variable whose
- * data is shared with another tensor first gets a copy of its own, so that writing in place changes
- * nothing else.
+ * Elsewhere: a memory of our own with the simplest allocator, a pointer that only moves up and
+ * starts again when everything has been freed (a step allocates once and frees all at the end).
  */
-export function addressOf(shared: SharedKernels, t: tf.Tensor, own = false): number {
-  let info = shared.backend.dataIdMap.get(t.dataId);
-  if (!info) throw new Error('tensor is disposed');
-  if (own && info.refCount > 1) {
-    const v = t as tf.Variable;
-    tf.tidy(() => v.assign(tf.tensor(v.dataSync(), v.shape, v.dtype)));
-    info = shared.backend.dataIdMap.get(t.dataId)!;
+function ownHost(): KernelHost {
+  const memory = new WebAssembly.Memory({ initial: 16 });
+  let top = 1024;
+  let live = 0;
+  return {
+    kernels: instantiate(memory),
+    memory,
+    shared: false,
+    malloc(bytes) {
+      const address = top;
+      top = (top + bytes + 15) & ~15;
+      if (top > memory.buffer.byteLength) memory.grow(Math.ceil((top - memory.buffer.byteLength) / 65536));
+      live++;
+      return address;
+    },
+    free() {
+      if (--live === 0) top = 1024;
+    },
+    addressOf() {
+      throw new Error('tensors do not live in the kernels\' own memory: copy them in');
+    },
+  };
+}
+
+/** The kernels for the active backend: on its memory (wasm) or on their own. */
+export function kernelHost(): KernelHost {
+  const backend = tf.backend() as unknown as object;
+  let host = hosts.get(backend);
+  if (!host) {
+    host = tf.getBackend() === 'wasm' ? sharedHost(backend as WasmBackend) : ownHost();
+    hosts.set(backend, host);
   }
-  return info.memoryOffset;
+  return host;
 }

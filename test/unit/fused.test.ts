@@ -12,7 +12,7 @@ import { evaluate, train, TrainResult } from '../../lib/train';
 import { DeepNetwork, DeepNetworkOptions, stageNetwork, Stage } from '../../lib/models';
 import { retainGrad } from '../../lib/layers';
 import { describeNetwork } from '../../lib/fused';
-import { sharedKernels } from '../../lib/wasm';
+import { kernelHost } from '../../lib/wasm';
 import { NAMES_FILE } from '../helpers/paths';
 
 let split: Split;
@@ -24,10 +24,10 @@ after(() => { delete process.env.MAKEMORE_FUSED; });
 
 const SEED = 2147483647;
 
-/** Float32 data in the shared memory, freed after `f`. */
+/** Float32 data in the kernels' memory, freed after `f`. */
 function withBuffers<T>(arrays: (Float32Array | Int32Array)[], f: (addresses: number[], heap: () => Float32Array) => T): T {
-  const shared = sharedKernels();
-  const addresses = arrays.map((a) => shared.backend.wasm._malloc(a.length * 4 + 32));
+  const shared = kernelHost();
+  const addresses = arrays.map((a) => shared.malloc(a.length * 4 + 32));
   try {
     addresses.forEach((address, k) => {
       const a = arrays[k];
@@ -36,14 +36,14 @@ function withBuffers<T>(arrays: (Float32Array | Int32Array)[], f: (addresses: nu
     });
     return f(addresses, () => new Float32Array(shared.memory.buffer));
   } finally {
-    addresses.forEach((a) => shared.backend.wasm._free(a));
+    addresses.forEach((a) => shared.free(a));
   }
 }
 
 const randomArray = (g: Generator, n: number) => Float32Array.from(g.randn(n));
 
 test('matmul kernel: x @ w + b equals the float64 product, for shapes that are not multiples of the SIMD blocks', () => {
-  const k = sharedKernels().kernels;
+  const k = kernelHost().kernels;
   const g = new Generator(1);
   for (const [M, K, N] of [[1, 1, 1], [3, 5, 7], [5, 30, 27], [32, 200, 27], [7, 9, 13], [33, 17, 9], [4, 8, 8]]) {
     for (const withBias of [false, true]) {
@@ -67,7 +67,7 @@ test('matmul kernel: x @ w + b equals the float64 product, for shapes that are n
 });
 
 test('tanh kernel: within 2 float32 ulps of tanh, with the right sign, 0 and 1 at the ends', () => {
-  const k = sharedKernels().kernels;
+  const k = kernelHost().kernels;
   const xs: number[] = [0, -0, 1e-30, -1e-30, 0.625, -0.625, Math.fround(0.625 - 1e-7), 9, 20, -20, 100, -1e4];
   for (let i = 0; i <= 200000; i++) xs.push(-12 + (24 * i) / 200000);
   const x = Float32Array.from(xs);
@@ -88,7 +88,7 @@ test('tanh kernel: within 2 float32 ulps of tanh, with the right sign, 0 and 1 a
 });
 
 test('cross-entropy kernel: loss and gradient of float64 softmax, logits in the thousands included', () => {
-  const k = sharedKernels().kernels;
+  const k = kernelHost().kernels;
   const g = new Generator(2);
   for (const scale of [0.01, 1, 30, 3000]) {
     const B = 5, V = 27;
@@ -272,5 +272,38 @@ test('evaluate: the fused forward pass in evaluation mode gives the TensorFlow.j
     // a mean of 22,655 float32 losses, summed in float64 by one path and in float32 chunks by the other
     assert.ok(Math.abs(fused - reference) <= 1e-5 * reference, `${label}: ${fused} vs ${reference}`);
     net.dispose();
+  }
+});
+
+test('on another backend (cpu) the fused step works on its own memory: same training, callbacks see and change the parameters', async () => {
+  await tf.setBackend('cpu');
+  try {
+    assert.equal(kernelHost().shared, false);
+    const runs: { r: Awaited<ReturnType<typeof run>>; seen: number[] }[] = [];
+    for (const fused of [false, true]) {
+      const seen: number[] = [];
+      let gamma: tf.Variable | undefined;   // the last batch norm's gamma
+      const make = (g: Generator) => {
+        const net = new DeepNetwork({ generator: g, hiddenLayers: 2, nHidden: 32 });
+        const params = net.parameters();
+        gamma = params[params.length - 2];
+        return { parameters: params, loss: net.loss, dispose: () => net.dispose() };
+      };
+      const r = await run(make, fused, 20, {
+        afterStep: (i) => {
+          seen.push(gamma!.dataSync()[0]);
+          if (i === 10) gamma!.assign(tf.onesLike(gamma!));   // a change made by a callback is trained on
+        },
+      });
+      runs.push({ r, seen });
+      r.net.dispose();
+    }
+    assert.equal(runs[1].r.result.fused, true);
+    compareRuns('cpu backend', runs[0].r, runs[1].r, TOL);
+    assert.equal(runs[1].seen.length, 20);
+    runs[0].seen.forEach((v, i) => assert.ok(Math.abs(v - runs[1].seen[i]) <= 1e-5, `step ${i}: callback saw ${runs[1].seen[i]} vs ${v}`));
+    assert.ok(runs[1].seen[9] < 0.2 && runs[1].seen[11] > 0.9, `gamma was reset to 1 at step 10: ${runs[1].seen}`);
+  } finally {
+    await tf.setBackend('wasm');
   }
 });
