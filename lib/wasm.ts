@@ -10,6 +10,17 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { PROJECT_ROOT } from './names';
 
+/**
+ * The parts of the WebAssembly API we use, typed here: the notebooks' kernel (tslab) compiles
+ * without the DOM library, where TypeScript keeps WebAssembly's types.
+ */
+interface Memory { readonly buffer: ArrayBuffer; grow(pages: number): number }
+const WebAssemblyApi = (globalThis as unknown as { WebAssembly: {
+  Memory: new (descriptor: { initial: number }) => Memory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+} }).WebAssembly;
+
 /** The exports of kernels.ts (addresses are byte offsets into the memory). */
 export interface Kernels {
   matmul(x: number, w: number, b: number, y: number, M: number, K: number, N: number): void;
@@ -31,14 +42,14 @@ export interface Kernels {
 
 /** The parts of the WebAssembly backend we use (TensorFlow.js 4.22, `backend_wasm.ts`). */
 interface WasmBackend {
-  wasm: { asm: { memory: WebAssembly.Memory }; _malloc(bytes: number): number; _free(address: number): void };
+  wasm: { asm: { memory: Memory }; _malloc(bytes: number): number; _free(address: number): void };
   dataIdMap: { get(dataId: object): { memoryOffset: number; refCount: number } | undefined };
 }
 
 /** The kernels and their memory. */
 export interface KernelHost {
   kernels: Kernels;
-  memory: WebAssembly.Memory;
+  memory: Memory;
   /** True on the wasm backend: tensors live in `memory` and `addressOf` finds them. */
   shared: boolean;
   malloc(bytes: number): number;
@@ -50,28 +61,28 @@ export interface KernelHost {
   addressOf(t: tf.Tensor, own?: boolean): number;
 }
 
-let compiled: WebAssembly.Module | undefined;
+let compiled: object | undefined;
 const hosts = new WeakMap<object, KernelHost>();
 
 /** The compiled module; builds it first if it is missing or older than its source. */
-function kernelModule(): WebAssembly.Module {
+function kernelModule(): object {
   if (!compiled) {
     // tools/build-wasm.js is plain Node.js; it compiles with AssemblyScript when needed.
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const builder = require(path.join(PROJECT_ROOT, 'tools', 'build-wasm.js')) as { build(): boolean; OUT: string };
     if (builder.build()) console.log(`built the WebAssembly kernels: ${path.relative(PROJECT_ROOT, builder.OUT)}`);
-    compiled = new WebAssembly.Module(fs.readFileSync(builder.OUT));
+    compiled = new WebAssemblyApi.Module(fs.readFileSync(builder.OUT));
   }
   return compiled;
 }
 
-const instantiate = (memory: WebAssembly.Memory) =>
-  new WebAssembly.Instance(kernelModule(), { env: { memory } }).exports as unknown as Kernels;
+const instantiate = (memory: Memory) =>
+  new WebAssemblyApi.Instance(kernelModule(), { env: { memory } }).exports as unknown as Kernels;
 
 /** On the wasm backend: the backend's memory and allocator. */
 function sharedHost(backend: WasmBackend): KernelHost {
   const memory = backend.wasm?.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) throw new Error('the wasm backend does not expose its memory (TensorFlow.js version changed?)');
+  if (!(memory instanceof WebAssemblyApi.Memory)) throw new Error('the wasm backend does not expose its memory (TensorFlow.js version changed?)');
   return {
     kernels: instantiate(memory),
     memory,
@@ -96,7 +107,7 @@ function sharedHost(backend: WasmBackend): KernelHost {
  * starts again when everything has been freed (a step allocates once and frees all at the end).
  */
 function ownHost(): KernelHost {
-  const memory = new WebAssembly.Memory({ initial: 16 });
+  const memory = new WebAssemblyApi.Memory({ initial: 16 });
   let top = 1024;
   let live = 0;
   return {
