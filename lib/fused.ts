@@ -216,15 +216,17 @@ export class FusedStep {
     this.copies.forEach((address, v) => heap.set(v.dataSync() as Float32Array, address >> 2));
   }
 
-  /** Without shared memory: give the trained parameters and the running estimates their new values. */
+  /**
+   * Give the trained parameters and the running estimates their new values as new tensors. Needed
+   * on the wasm backend too, where they were updated in place: its matrix product (XNNPACK) keeps a
+   * packed copy of each weight matrix it has seen, keyed by the tensor, which a tensor of its own
+   * replaces.
+   */
   private syncOut(): void {
-    if (this.host.shared) return;
     const heap = this.heapF32();
     const changed = new Set<tf.Variable>([...this.parameters, ...this.runningBuffers()]);
-    tf.tidy(() => changed.forEach((v) => {
-      const address = this.copies.get(v)!;
-      v.assign(tf.tensor(heap.slice(address >> 2, (address >> 2) + v.size), v.shape));
-    }));
+    const values = [...changed].map((v) => heap.slice(this.at(v) >> 2, (this.at(v) >> 2) + v.size));
+    tf.tidy(() => [...changed].forEach((v, k) => v.assign(tf.tensor(values[k], v.shape))));
   }
 
   /** Make the tensors current: parameters, running estimates, and the layers' `.out` and `.outGrad`. */

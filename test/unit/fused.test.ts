@@ -307,3 +307,30 @@ test('on another backend (cpu) the fused step works on its own memory: same trai
     await tf.setBackend('wasm');
   }
 });
+
+test('after fused training, TensorFlow.js operations see the trained weights (no stale packed copy in the matrix product)', async () => {
+  // The wasm backend's matMul keeps a packed copy of every weight matrix it has used, keyed by the
+  // tensor: train() checks the fused step against TensorFlow.js on the first minibatch (so W1 and W2
+  // get packed), then updates them in place; the tensors must be new afterwards.
+  const g = new Generator(SEED);
+  const net = stageNetwork('kaiming', g);
+  const r = await train({ parameters: net.parameters, loss: net.loss, data: split.train, steps: 500, generator: g,
+    learningRate: () => 0.1, printEvery: 0, progress: false });
+  assert.equal(r.fused, true);
+  const rows = Int32Array.from({ length: 32 }, (_, i) => i);
+  const T = split.dev.blockSize;
+  const X = tf.tensor2d(split.dev.X.subarray(0, 32 * T), [32, T], 'int32');
+  const Y = tf.tensor1d(split.dev.Y.subarray(0, 32), 'int32');
+  const viaVariables = tf.tidy(() => net.loss(X, Y, false).dataSync()[0]);
+  // the same forward pass on fresh tensors holding the variables' values
+  const fresh = Object.fromEntries(Object.entries(net.named).map(([k, v]) => [k, tf.tensor(v.dataSync(), v.shape)]));
+  const viaCopies = tf.tidy(() => {
+    const h = (tf.oneHot(X.reshape([32 * T]) as tf.Tensor1D, 27).toFloat().matMul(fresh.C).reshape([32, T * 10]) as tf.Tensor2D)
+      .matMul(fresh.W1).add(fresh.b1).tanh();
+    const logits = h.matMul(fresh.W2).add(fresh.b2);
+    return tf.losses.softmaxCrossEntropy(tf.oneHot(Y, 27).toFloat(), logits).dataSync()[0];
+  });
+  assert.ok(rows.length === 32 && Math.abs(viaVariables - viaCopies) < 1e-5, `${viaVariables} vs ${viaCopies}`);
+  [X, Y, ...Object.values(fresh)].forEach((t) => t.dispose());
+  net.dispose();
+});
