@@ -15,7 +15,6 @@
  * PyTorch and against each other.
  */
 import * as tf from '@tensorflow/tfjs';
-import { std as stdOf } from './diagnostics';
 import type { Layer } from './layers';
 import { KernelHost, kernelHost } from './wasm';
 
@@ -169,7 +168,7 @@ export class FusedStep {
         plan.outWidth = N;
         grads.set(layer.weight, buffers.alloc(K * N));
         if (layer.bias) grads.set(layer.bias, buffers.alloc(N));
-        biggest = Math.max(biggest, K * N, K * B);
+        biggest = Math.max(biggest, K * N);
       } else if (layer.kind === 'batchnorm') {
         if (layer.gamma.size !== inWidth) throw new Error(`BatchNorm of ${layer.gamma.size} after a layer of width ${inWidth}`);
         plan.xhat = buffers.alloc(B * inWidth);
@@ -316,8 +315,7 @@ export class FusedStep {
       const K = plan.inWidth, N = plan.outWidth;
       if (l.kind === 'linear') {
         // dW = x^T @ dy,  db = sum(dy),  dx = dy @ W^T
-        k.transpose(input, this.scratch, B, K);
-        k.matmul(this.scratch, plan.dout, 0, plan.grads.get(l.weight)!, K, B, N);
+        k.matmulTN(input, plan.dout, plan.grads.get(l.weight)!, K, B, N);
         if (l.bias) k.sumRows(plan.dout, plan.grads.get(l.bias)!, B, N);
         k.transpose(at(l.weight), this.scratch, K, N);
         k.matmul(plan.dout, this.scratch, 0, dinput, B, N, K);
@@ -338,10 +336,8 @@ export class FusedStep {
     for (const p of this.parameters) k.sgd(at(p), this.gradOf.get(p)!, p.size, lr);
     const result: FusedStepResult = { loss };
     if (updateRatios) {
-      const heap = this.heapF32();
-      const view = (address: number, n: number) => heap.subarray(address >> 2, (address >> 2) + n);
       result.ud = this.parameters.map((p) =>
-        Math.log10((Math.abs(lr) * stdOf(view(this.gradOf.get(p)!, p.size))) / stdOf(view(at(p), p.size))));
+        Math.log10((Math.abs(lr) * k.std(this.gradOf.get(p)!, p.size)) / k.std(at(p), p.size)));
     }
     return result;
   }

@@ -24,6 +24,7 @@ const WebAssemblyApi = (globalThis as unknown as { WebAssembly: {
 /** The exports of kernels.ts (addresses are byte offsets into the memory). */
 export interface Kernels {
   matmul(x: number, w: number, b: number, y: number, M: number, K: number, N: number): void;
+  matmulTN(x: number, w: number, y: number, M: number, K: number, N: number): void;
   transpose(x: number, y: number, M: number, N: number): void;
   sumRows(x: number, s: number, M: number, N: number): void;
   embed(C: number, X: number, out: number, B: number, T: number, D: number): void;
@@ -38,6 +39,7 @@ export interface Kernels {
     B: number, N: number): void;
   crossEntropy(logits: number, Y: number, dlogits: number, B: number, V: number): number;
   sgd(p: number, g: number, n: number, lr: number): void;
+  std(p: number, n: number): number;
 }
 
 /** The parts of the WebAssembly backend we use (TensorFlow.js 4.22, `backend_wasm.ts`). */

@@ -39,6 +39,16 @@
  * registers while k runs, so each loaded w vector is used four times; each sum runs over k in order.
  */
 export function matmul(x: usize, w: usize, b: usize, y: usize, M: i32, K: i32, N: i32): void {
+  matmulStrided(x, K, 1, w, b, y, M, K, N);
+}
+
+/** y[M, N] = x^T @ w for x[K, M] (the gradient of a weight, x^T @ dy), without transposing x. */
+export function matmulTN(x: usize, w: usize, y: usize, M: i32, K: i32, N: i32): void {
+  matmulStrided(x, 1, M, w, 0, y, M, K, N);
+}
+
+/** The product with x[i, k] read at x + (i * rowStride + k * colStride) floats. */
+@inline function matmulStrided(x: usize, rs: i32, cs: i32, w: usize, b: usize, y: usize, M: i32, K: i32, N: i32): void {
   let i = 0;
   for (; i + 4 <= M; i += 4) {
     for (let j = 0; j < N; j += 8) {
@@ -46,8 +56,8 @@ export function matmul(x: usize, w: usize, b: usize, y: usize, M: i32, K: i32, N
       let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
       for (let k = 0; k < K; k++) {
         const w0 = vld(w, k * N + j), w1 = vld(w, k * N + j + 4);
-        const a0 = f32x4.splat(ld(x, i * K + k)), a1 = f32x4.splat(ld(x, (i + 1) * K + k));
-        const a2 = f32x4.splat(ld(x, (i + 2) * K + k)), a3 = f32x4.splat(ld(x, (i + 3) * K + k));
+        const a0 = f32x4.splat(ld(x, i * rs + k * cs)), a1 = f32x4.splat(ld(x, (i + 1) * rs + k * cs));
+        const a2 = f32x4.splat(ld(x, (i + 2) * rs + k * cs)), a3 = f32x4.splat(ld(x, (i + 3) * rs + k * cs));
         c00 = f32x4.add(c00, f32x4.mul(a0, w0)); c01 = f32x4.add(c01, f32x4.mul(a0, w1));
         c10 = f32x4.add(c10, f32x4.mul(a1, w0)); c11 = f32x4.add(c11, f32x4.mul(a1, w1));
         c20 = f32x4.add(c20, f32x4.mul(a2, w0)); c21 = f32x4.add(c21, f32x4.mul(a2, w1));
@@ -69,7 +79,7 @@ export function matmul(x: usize, w: usize, b: usize, y: usize, M: i32, K: i32, N
     for (let j = 0; j < N; j += 8) {
       let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
       for (let k = 0; k < K; k++) {
-        const a = f32x4.splat(ld(x, i * K + k));
+        const a = f32x4.splat(ld(x, i * rs + k * cs));
         c0 = f32x4.add(c0, f32x4.mul(a, vld(w, k * N + j)));
         c1 = f32x4.add(c1, f32x4.mul(a, vld(w, k * N + j + 4)));
       }
@@ -257,7 +267,7 @@ export function batchNormBackward(dy: usize, xhat: usize, sd: usize, gamma: usiz
 // Cross-entropy and the update
 
 // exp and log in float64, without lookup tables (the module may not own any memory):
-// exp(x) = 2^n * exp(r) with |r| <= ln(2) / 2 and the Taylor series of exp(r) to degree 13;
+// exp(x) = 2^n * exp(r) with |r| <= ln(2) / 2 and the Taylor series of exp(r) to degree 10;
 // log(x) = e * ln(2) + 2 * atanh(f) with x = m * 2^e, m in [sqrt(1/2), sqrt(2)), f = (m - 1) / (m + 1).
 // Both within a few units in the last place of a float64, far below float32's precision.
 const LN2: f64 = 0.6931471805599453;
@@ -265,10 +275,22 @@ const LN2: f64 = 0.6931471805599453;
 function exp64(x: f64): f64 {
   if (x < -708) return 0;   // below 2^-1022: zero is close enough here
   const n = Math.round(x / LN2);
-  const r = x - n * LN2;
-  let term: f64 = 1, sum: f64 = 1;
-  for (let k = 1; k <= 13; k++) { term *= r / <f64>k; sum += term; }
-  return sum * reinterpret<f64>((<i64>n + 1023) << 52);
+  return horner(x - n * LN2) * reinterpret<f64>((<i64>n + 1023) << 52);
+}
+
+/** exp(r) for |r| <= ln(2) / 2: 1 + r + r^2/2! + ... + r^10/10!, error below 1e-12. */
+@inline function horner(r: f64): f64 {
+  let p: f64 = 1.0 / 3628800.0;          // 1/10!
+  p = p * r + 1.0 / 362880.0;            // 1/9!
+  p = p * r + 1.0 / 40320.0;
+  p = p * r + 1.0 / 5040.0;
+  p = p * r + 1.0 / 720.0;
+  p = p * r + 1.0 / 120.0;
+  p = p * r + 1.0 / 24.0;
+  p = p * r + 1.0 / 6.0;
+  p = p * r + 0.5;
+  p = p * r + 1.0;
+  return p * r + 1.0;
 }
 
 function log64(x: f64): f64 {
@@ -289,19 +311,51 @@ function log64(x: f64): f64 {
 export function crossEntropy(logits: usize, Y: usize, dlogits: usize, B: i32, V: i32): f64 {
   let total: f64 = 0;
   for (let b = 0; b < B; b++) {
+    const row = b * V;
     let mx: f64 = -Infinity;
-    for (let v = 0; v < V; v++) mx = max(mx, <f64>ld(logits, b * V + v));
+    for (let v = 0; v < V; v++) mx = max(mx, <f64>ld(logits, row + v));
+    // e = exp(logit - max), kept in dlogits for a moment; s = sum(e); log softmax = logit - max - log(s)
     let s: f64 = 0;
-    for (let v = 0; v < V; v++) s += exp64(<f64>ld(logits, b * V + v) - mx);
-    const lse = log64(s);
-    const y = load<i32>(Y + (<usize>b << 2));
-    total += lse - (<f64>ld(logits, b * V + y) - mx);
     for (let v = 0; v < V; v++) {
-      const p = exp64(<f64>ld(logits, b * V + v) - mx - lse);
-      st(dlogits, b * V + v, <f32>((p - (v == y ? 1.0 : 0.0)) / <f64>B));
+      const e = exp64(<f64>ld(logits, row + v) - mx);
+      s += e;
+      st(dlogits, row + v, <f32>e);
     }
+    const y = load<i32>(Y + (<usize>b << 2));
+    total += log64(s) - (<f64>ld(logits, row + y) - mx);
+    const scale = 1 / (s * <f64>B);
+    for (let v = 0; v < V; v++) st(dlogits, row + v, <f32>(<f64>ld(dlogits, row + v) * scale));
+    // the target's entry from exp again in float64: p - 1 cancels when p is near 1
+    st(dlogits, row + y, <f32>((exp64(<f64>ld(logits, row + y) - mx) / s - 1) / <f64>B));
   }
   return total / <f64>B;
+}
+
+/** The unbiased standard deviation of n floats, in float64, two passes (mean, then squared deviations). */
+export function std(p: usize, n: i32): f64 {
+  let s0 = f64x2.splat(0), s1 = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = vld(p, i);
+    s0 = f64x2.add(s0, f64x2.promote_low_f32x4(v));
+    s1 = f64x2.add(s1, f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)));
+  }
+  let sum = f64x2.extract_lane(s0, 0) + f64x2.extract_lane(s0, 1) + f64x2.extract_lane(s1, 0) + f64x2.extract_lane(s1, 1);
+  for (; i < n; i++) sum += <f64>ld(p, i);
+  const mean = sum / <f64>n;
+  const m = f64x2.splat(mean);
+  s0 = f64x2.splat(0); s1 = f64x2.splat(0);
+  i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = vld(p, i);
+    const d0 = f64x2.sub(f64x2.promote_low_f32x4(v), m);
+    const d1 = f64x2.sub(f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)), m);
+    s0 = f64x2.add(s0, f64x2.mul(d0, d0));
+    s1 = f64x2.add(s1, f64x2.mul(d1, d1));
+  }
+  let ss = f64x2.extract_lane(s0, 0) + f64x2.extract_lane(s0, 1) + f64x2.extract_lane(s1, 0) + f64x2.extract_lane(s1, 1);
+  for (; i < n; i++) { const d = <f64>ld(p, i) - mean; ss += d * d; }
+  return n > 1 ? Math.sqrt(ss / <f64>(n - 1)) : NaN;
 }
 
 /** p = p - g * lr, n elements (the lecture's p.data += -lr * p.grad). */

@@ -13,6 +13,7 @@ import { DeepNetwork, DeepNetworkOptions, stageNetwork, Stage } from '../../lib/
 import { retainGrad } from '../../lib/layers';
 import { describeNetwork } from '../../lib/fused';
 import { kernelHost } from '../../lib/wasm';
+import * as diag from '../../lib/diagnostics';
 import { NAMES_FILE } from '../helpers/paths';
 
 let split: Split;
@@ -63,6 +64,38 @@ test('matmul kernel: x @ w + b equals the float64 product, for shapes that are n
       }
       assert.ok(worst <= 1, `[${M}, ${K}] @ [${K}, ${N}]${withBias ? ' + b' : ''}: error ${worst} of the bound`);
     }
+  }
+});
+
+test('matmulTN kernel: x^T @ w for x stored [K, M] equals the float64 product', () => {
+  const k = kernelHost().kernels;
+  const g = new Generator(3);
+  for (const [M, K, N] of [[1, 1, 1], [30, 32, 200], [200, 32, 27], [7, 5, 13]]) {
+    const x = randomArray(g, K * M), w = randomArray(g, K * N);
+    const y = withBuffers([x, w, new Float32Array(M * N)], ([px, pw, py], heap) => {
+      k.matmulTN(px, pw, py, M, K, N);
+      return heap().slice(py >> 2, (py >> 2) + M * N);
+    });
+    let worst = 0;
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let s = 0, scale = 0;
+        for (let q = 0; q < K; q++) { s += x[q * M + i] * w[q * N + j]; scale += Math.abs(x[q * M + i] * w[q * N + j]); }
+        worst = Math.max(worst, Math.abs(y[i * N + j] - s) / (scale * (K + 1) * 2 ** -24));
+      }
+    }
+    assert.ok(worst <= 1, `[${K}, ${M}]^T @ [${K}, ${N}]: error ${worst} of the bound`);
+  }
+});
+
+test('std kernel: the unbiased standard deviation in float64, as diagnostics.std', () => {
+  const k = kernelHost().kernels;
+  const g = new Generator(4);
+  for (const n of [2, 3, 5, 27, 3000, 20001]) {
+    const x = Float32Array.from(g.randn(n), (v) => 0.01 * v + 0.5);
+    const got = withBuffers([x], ([px]) => k.std(px, n));
+    const want = diag.std(x);
+    assert.ok(Math.abs(got - want) <= 1e-12 * want, `n = ${n}: ${got} vs ${want}`);
   }
 });
 
