@@ -3,9 +3,10 @@
 // run, each in its own process; prints a table of medians (with min-max spread) and the speed
 // relative to PyTorch, and saves it as dist/bench.json. Not a test: nothing is asserted.
 //
-//   npm run bench [-- --repeats 5] [--full] [--install-torch] [--works bn-mlp,deep-ud,eval-train]
+//   npm run bench [-- --repeats 5] [--full] [--unfused-notebook] [--install-torch] [--works bn-mlp,deep-ud,eval-train]
 //
-// --full adds the whole full profile of one stage notebook (200,000 steps; minutes per backend).
+// --full adds the whole full profile of one stage notebook (200,000 steps; about a minute per column,
+// and PyTorch two); --unfused-notebook also runs it on the TensorFlow.js path (4.5 minutes).
 // --install-torch installs torch==2.13.0 (CPU) into .venv when it is missing.
 'use strict';
 const fs = require('fs');
@@ -58,7 +59,10 @@ for (const work of works) {
     results.push({ work, column: 'torch', ...runOne('torch', venvPython(), [path.join(__dirname, 'torch_work.py'), work, String(reps), names]) });
   }
   for (const backend of BACKENDS) {
-    if (work === 'notebook' && backend === 'cpu') { results.push({ work, column: backend, error: 'skipped: about 50 min on the cpu backend' }); continue; }
+    if (work === 'notebook' && backend === 'wasm-unfused' && !flag('--unfused-notebook')) {
+      results.push({ work, column: backend, error: 'skipped: about 4.5 min; --unfused-notebook runs it' });
+      continue;
+    }
     log(`${work}: ${backend} ...`);
     results.push({ work, column: backend, ...runOne(backend, process.execPath, ['--import', 'tsx', path.join(__dirname, 'work.ts'), work, String(reps)],
       { MAKEMORE_FUSED: '1', ...COLUMNS[backend], MAKEMORE_NAMES: names }) });
@@ -68,7 +72,7 @@ for (const work of works) {
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const rows = [['work', 'column', 'median', 'spread (min-max)', 'speed vs torch', 'peak MiB', 'live tensors', 'step']];
 for (const r of results) {
-  if (r.error) { rows.push([r.work, r.column, 'n/a', r.error, '', '', '', '']); continue; }
+  if (r.error) { rows.push([r.work, r.column, 'n/a', r.error.length > 70 ? `${r.error.slice(0, 69)}…` : r.error, '', '', '', '']); continue; }
   r.median = median(r.samples);
   const ref = results.find((x) => x.work === r.work && x.column === 'torch' && !x.error);
   r.speedVsTorch = ref ? median(ref.samples) / r.median : null;
