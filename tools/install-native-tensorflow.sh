@@ -246,6 +246,6 @@ if ! out="$(check_loads)"; then
   die "@tensorflow/tfjs-node does not load after the install (npm drops an optional dependency whose install script fails; see $LOG)."
 fi
 say "done: @tensorflow/tfjs-node@$TFJS_NODE_VERSION loads ($out, from PyPI's tensorflow-cpu $TF_VERSION);"
-say "the notebooks now pick the 'tensorflow' backend by default. On small models it can be slower than"
-say "WebAssembly (compare with \`npm run bench\`); MAKEMORE_BACKEND=wasm keeps WebAssembly, and"
+say "the notebooks now pick the 'tensorflow' backend by default (training steps still run as the fused"
+say "WebAssembly kernels; compare with \`npm run bench\`); MAKEMORE_BACKEND=wasm keeps WebAssembly, and"
 say "TF_CPP_MIN_LOG_LEVEL=1 hides TensorFlow's start-up messages (oneDNN, CPU features) on stderr."

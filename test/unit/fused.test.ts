@@ -309,6 +309,7 @@ test('evaluate: the fused forward pass in evaluation mode gives the TensorFlow.j
 });
 
 test('on another backend (cpu) the fused step works on its own memory: same training, callbacks see and change the parameters', async () => {
+  const previous = tf.getBackend();
   await tf.setBackend('cpu');
   try {
     assert.equal(kernelHost().shared, false);
@@ -337,7 +338,7 @@ test('on another backend (cpu) the fused step works on its own memory: same trai
     runs[0].seen.forEach((v, i) => assert.ok(Math.abs(v - runs[1].seen[i]) <= 1e-5, `step ${i}: callback saw ${runs[1].seen[i]} vs ${v}`));
     assert.ok(runs[1].seen[9] < 0.2 && runs[1].seen[11] > 0.9, `gamma was reset to 1 at step 10: ${runs[1].seen}`);
   } finally {
-    await tf.setBackend('wasm');
+    await tf.setBackend(previous);
   }
 });
 
