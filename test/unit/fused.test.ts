@@ -238,7 +238,10 @@ test('a NaN or infinite loss stops the fused step where the TensorFlow.js path s
     net.dispose();
   }
   assert.match(stops[1].message, /^The loss is (NaN|Infinity) at step \d+ \(learning rate 1e\+38\): training stopped before this step's update/);
-  assert.equal(stops[1].message, stops[0].message);
+  // the same step; whether an overflowing loss comes out NaN or Infinity depends on the backend's arithmetic
+  const stepOf = (m: string) => /at step (\d+)/.exec(m)?.[1];
+  assert.match(stops[0].message, /^The loss is (NaN|Infinity) at step \d+/);
+  assert.equal(stepOf(stops[1].message), stepOf(stops[0].message));
   // the parameters are those after the previous step
   stops.forEach((s) => s.params.forEach((p, j) => assert.deepEqual(p, s.last[j])));
 });
