@@ -64,6 +64,12 @@ export function fusedMLP(p: {
   };
 }
 
+/** The trainable parameters of a network: C, then each layer's. */
+function parametersOf(net: FusedNetwork): tf.Variable[] {
+  return [net.embedding, ...net.layers.flatMap((l) =>
+    l.kind === 'linear' ? (l.bias ? [l.weight, l.bias] : [l.weight]) : l.kind === 'batchnorm' ? [l.gamma, l.beta] : [])];
+}
+
 /** Float32 buffers allocated in the kernels' memory (with 32 bytes of room after each). */
 class Buffers {
   private readonly addresses: number[] = [];
@@ -90,11 +96,6 @@ interface Plan {
   xhat?: number;
   sd?: number;
   grads: Map<tf.Variable, number>;
-}
-
-export interface FusedStepResult {
-  loss: number;
-  ud?: number[];
 }
 
 /**
@@ -124,11 +125,7 @@ export class FusedStep {
     if (!describe) return { why: 'the loss is not a network the fused step knows' };
     if (batchSize < 2) return { why: 'a batch of one' };   // batch norm's error comes from the reference path
     const net = describe();
-    const own = new Set<tf.Variable>([net.embedding]);
-    for (const l of net.layers) {
-      if (l.kind === 'linear') { own.add(l.weight); if (l.bias) own.add(l.bias); }
-      if (l.kind === 'batchnorm') { own.add(l.gamma); own.add(l.beta); }
-    }
+    const own = new Set(parametersOf(net));
     if (!parameters.every((p) => own.has(p))) return { why: 'a parameter outside the network' };
     let host: KernelHost;
     try {
@@ -192,12 +189,7 @@ export class FusedStep {
 
   /** Every tensor of the network the kernels read: parameters and running estimates. */
   private variables(): tf.Variable[] {
-    const vs: tf.Variable[] = [this.net.embedding];
-    for (const l of this.net.layers) {
-      if (l.kind === 'linear') vs.push(...(l.bias ? [l.weight, l.bias] : [l.weight]));
-      if (l.kind === 'batchnorm') vs.push(l.gamma, l.beta, l.runningMean, l.runningStat);
-    }
-    return vs;
+    return [...parametersOf(this.net), ...this.runningBuffers()];
   }
 
   /**
@@ -243,22 +235,6 @@ export class FusedStep {
     return new Float32Array(this.host.memory.buffer);
   }
 
-  /**
-   * One step on the minibatch `ix` (rows of X and Y): forward, loss, backward, update.
-   * A NaN or infinite loss throws before the update (the running estimates have moved, as in the
-   * reference path).
-   */
-  step(dataX: Int32Array, dataY: Int32Array, ix: Int32Array, lr: number, updateRatios: boolean, stepIndex?: number): FusedStepResult {
-    const loss = this.forward(dataX, dataY, ix);
-    if (!Number.isFinite(loss)) {
-      const where = stepIndex === undefined ? '' : ` at step ${stepIndex}`;
-      throw new Error(`The loss is ${loss}${where} (learning rate ${lr}): training stopped before this step's update. ` +
-        'Lower the learning rate or check the initialisation; the parameters are those after the previous step.');
-    }
-    this.backward();
-    return this.update(lr, updateRatios, loss);
-  }
-
   /** The running estimates of the batch-norm layers (which a forward pass in training moves). */
   runningBuffers(): tf.Variable[] {
     return this.net.layers.flatMap((l) => (l.kind === 'batchnorm' ? [l.runningMean, l.runningStat] : []));
@@ -302,6 +278,20 @@ export class FusedStep {
     return Math.fround(k.crossEntropy(last.out, this.Y, last.dout, B, V));
   }
 
+  /**
+   * The rest of a training step after `forward`: the backward pass, p -= lr * grad, and (when
+   * asked) log10(std(lr * grad) / std(p)) of every parameter, the lecture's `ud` row.
+   */
+  learn(lr: number, updateRatios: boolean): number[] | undefined {
+    this.backward();
+    const k = this.host.kernels;
+    const at = (p: tf.Variable) => this.at(p);
+    for (const p of this.parameters) k.sgd(at(p), this.gradOf.get(p)!, p.size, lr);
+    if (!updateRatios) return undefined;
+    return this.parameters.map((p) =>
+      Math.log10((Math.abs(lr) * k.std(this.gradOf.get(p)!, p.size)) / k.std(at(p), p.size)));
+  }
+
   /** The backward pass of the last forward pass: every parameter's gradient. */
   private backward(): void {
     const k = this.host.kernels;
@@ -327,19 +317,6 @@ export class FusedStep {
       }
     }
     k.embedBackward(this.dx0, this.X, this.dC, B, T, D, V);
-  }
-
-  /** p -= lr * grad, then (if asked) log10(std(lr * grad) / std(p)) of every parameter. */
-  private update(lr: number, updateRatios: boolean, loss: number): FusedStepResult {
-    const k = this.host.kernels;
-    const at = (p: tf.Variable) => this.at(p);
-    for (const p of this.parameters) k.sgd(at(p), this.gradOf.get(p)!, p.size, lr);
-    const result: FusedStepResult = { loss };
-    if (updateRatios) {
-      result.ud = this.parameters.map((p) =>
-        Math.log10((Math.abs(lr) * k.std(this.gradOf.get(p)!, p.size)) / k.std(at(p), p.size)));
-    }
-    return result;
   }
 
   /** Give the layers their `.out` (and `.outGrad` when kept) of the last step, as tensors. */

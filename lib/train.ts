@@ -109,6 +109,18 @@ export interface StepResult {
   grads?: tf.NamedTensorMap;
 }
 
+/** A NaN or infinite loss is an error, raised before that step's update. */
+function stopOnNonFinite(loss: number, lr: number, step?: number): void {
+  if (Number.isFinite(loss)) return;
+  const at = step === undefined ? '' : ` at step ${step}`;
+  throw new Error(`The loss is ${loss}${at} (learning rate ${lr}): training stopped before this step's update. ` +
+    'Lower the learning rate or check the initialisation; the parameters are those after the previous step.');
+}
+
+/** The fused kernels and the loss function agree on a loss: equal but for float32 rounding. */
+const agree = (reference: number, fused: number) =>
+  Math.abs(reference - fused) <= 1e-4 * Math.max(1, Math.abs(reference)) || (Number.isNaN(reference) && Number.isNaN(fused));
+
 /**
  * One step of the lecture's loop: ix = randint(0, n, (B,)); loss = forward(X[ix], Y[ix]); backward;
  * p -= lr * p.grad. A NaN or infinite loss is an error, raised before the update.
@@ -126,11 +138,7 @@ export function sgdStep(options: {
     const { X, Y } = batch(data, ix);
     const { value: lossValue, grads } = tf.variableGrads(() => loss(X, Y, true), parameters);
     const v = item(lossValue);
-    if (!Number.isFinite(v)) {
-      const at = options.step === undefined ? '' : ` at step ${options.step}`;
-      throw new Error(`The loss is ${v}${at} (learning rate ${lr}): training stopped before this step's update. ` +
-        'Lower the learning rate or check the initialisation; the parameters are those after the previous step.');
-    }
+    stopOnNonFinite(v, lr, options.step);
     for (const p of parameters) p.assign(p.sub(grads[p.name].mul(lr)));
     result.loss = v;
     if (options.updateRatios) {
@@ -163,9 +171,7 @@ function sameLoss(fused: FusedStep, loss: LossFn, data: Dataset, ix: Int32Array)
   const fusedLoss = fused.forward(data.X, data.Y, ix);
   restore();
   fused.reload();
-  const same = Math.abs(reference - fusedLoss) <= 1e-4 * Math.max(1, Math.abs(reference)) ||
-    (Number.isNaN(reference) && Number.isNaN(fusedLoss));
-  return { same, reference, fused: fusedLoss };
+  return { same: agree(reference, fusedLoss), reference, fused: fusedLoss };
 }
 
 /**
@@ -208,7 +214,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }
       if (fused) {
         ix ??= generator.randint(0, data.size, [batchSize ?? 32]);
-        ({ loss: value, ud: ratios } = fused.step(data.X, data.Y, ix, lr, options.trackUpdateRatios ?? false, i));
+        value = fused.forward(data.X, data.Y, ix);
+        stopOnNonFinite(value, lr, i);
+        ratios = fused.learn(lr, options.trackUpdateRatios ?? false);
         if (options.afterStep) fused.publish();
       } else {
         ({ loss: value, ud: ratios } = sgdStep({ parameters, loss, data, generator, lr, batchSize, step: i,
@@ -255,7 +263,7 @@ export function evaluate(loss: LossFn, data: Dataset, chunk = 32768): number {
         return item(loss(X, Y, false));
       });
       const mine = fused.forward(data.X, data.Y, first, false);
-      if (Math.abs(reference - mine) <= 1e-4 * Math.max(1, Math.abs(reference))) {
+      if (agree(reference, mine)) {
         let total = 0;
         for (let start = 0; start < data.size; start += FUSED_EVAL_ROWS) {
           const n = Math.min(FUSED_EVAL_ROWS, data.size - start);
