@@ -3,7 +3,7 @@
 // run, each in its own process; prints a table of medians (with min-max spread) and the speed
 // relative to PyTorch, and saves it as dist/bench.json. Not a test: nothing is asserted.
 //
-//   npm run bench [-- --repeats 5] [--full] [--unfused-notebook] [--install-torch] [--works bn-mlp,deep-ud,eval-train]
+//   npm run bench [-- --repeats 5] [--full] [--unfused-notebook] [--install-torch] [--works bn-mlp,deep-ud,eval-train,edited,probe]
 //
 // --full adds the whole full profile of one stage notebook (200,000 steps; about a minute per column,
 // and PyTorch two); --unfused-notebook also runs it on the TensorFlow.js path (4.5 minutes).
@@ -18,7 +18,7 @@ const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);
 const option = (name, fallback) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : fallback; };
 const repeats = Number(option('--repeats', '5'));
-const works = option('--works', 'bn-mlp,deep-ud,eval-train').split(',').concat(flag('--full') ? ['notebook'] : []);
+const works = option('--works', 'bn-mlp,deep-ud,eval-train,edited,probe').split(',').concat(flag('--full') ? ['notebook'] : []);
 const names = process.env.MAKEMORE_NAMES ?? path.join(ROOT, 'data', 'names.txt');
 // Columns: each backend; on wasm also the TensorFlow.js path with the fused step turned off.
 const COLUMNS = {
@@ -84,6 +84,15 @@ const widths = rows[0].map((_, j) => Math.max(...rows.map((row) => String(row[j]
 console.log('\n' + rows.map((row) => row.map((c, j) => String(c).padEnd(widths[j])).join('  ')).join('\n'));
 console.log('\nspeed vs torch = PyTorch\'s median time / this median time (above 1.0x: faster than PyTorch).');
 console.log('step: fused = lib/fused.ts\'s WebAssembly kernels (the default on wasm); tfjs ops = one TensorFlow.js operation at a time.');
+// The step-0 loss of the works that report one: the same generator streams on both sides, so it
+// should agree with PyTorch's to float32 rounding.
+for (const work of works) {
+  const ref = results.find((x) => x.work === work && x.column === 'torch' && !x.error && typeof x.firstLoss === 'number');
+  const mine = results.filter((x) => x.work === work && x.column !== 'torch' && !x.error && typeof x.firstLoss === 'number');
+  if (!ref && mine.length === 0) continue;
+  const cells = mine.map((r) => `${r.column} ${r.firstLoss.toFixed(6)}` + (ref ? ` (diff ${Math.abs(r.firstLoss - ref.firstLoss).toExponential(1)})` : ''));
+  console.log(`first loss, ${work}: ${ref ? `torch ${ref.firstLoss.toFixed(6)}` : 'torch n/a'}${cells.length ? ', ' + cells.join(', ') : ''}`);
+}
 const out = path.join(ROOT, 'dist', 'bench.json');
 fs.mkdirSync(path.dirname(out), { recursive: true });
 fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), repeats, torch, node: process.version,

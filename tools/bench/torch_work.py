@@ -15,7 +15,7 @@ torch.set_num_threads(1)
 
 # The lecture's data and networks, as the reference script writes them (one copy of that code).
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "test" / "reference"))
-from torch_reference import build_deep, init_mlp, load_data  # noqa: E402
+from torch_reference import SEED, build_deep, init_mlp, load_data  # noqa: E402
 
 
 def bn_mlp(vocab_size):
@@ -44,11 +44,45 @@ def bn_mlp(vocab_size):
     return g, params, loss
 
 
+def edited_mlp(vocab_size, n_embd=10, n_hidden=200, block_size=3):
+    """The lecture's MLP as a learner edits it in a notebook (the same network as work.ts's editedMLP):
+    ReLU, a second hidden layer, and a layer norm over each example's 200 features (biased variance,
+    as tf.moments). C plain randn, W1, W2, W3 randn / sqrt(fan_in) in that order; biases zeros."""
+    g = torch.Generator().manual_seed(SEED)  # for reproducibility
+    C = torch.randn((vocab_size, n_embd), generator=g)
+    W1 = torch.randn((n_embd * block_size, n_hidden), generator=g) / (n_embd * block_size) ** 0.5
+    b1 = torch.zeros(n_hidden)
+    W2 = torch.randn((n_hidden, n_hidden), generator=g) / n_hidden ** 0.5
+    b2 = torch.zeros(n_hidden)
+    lngain = torch.ones((1, n_hidden))
+    lnbias = torch.zeros((1, n_hidden))
+    W3 = torch.randn((n_hidden, vocab_size), generator=g) / n_hidden ** 0.5
+    b3 = torch.zeros(vocab_size)
+    params = [C, W1, b1, W2, b2, lngain, lnbias, W3, b3]
+    for p in params:
+        p.requires_grad = True
+
+    def loss(X, Y):
+        emb = C[X]
+        embcat = emb.view(emb.shape[0], -1)
+        h1 = torch.relu(embcat @ W1 + b1)
+        hpreact = h1 @ W2 + b2
+        # layer norm: over the features of each example (dim 1), biased variance
+        lnmeani = hpreact.mean(1, keepdim=True)
+        lnvari = hpreact.var(1, keepdim=True, unbiased=False)
+        hnorm = (hpreact - lnmeani) / torch.sqrt(lnvari + 1e-5)
+        h2 = torch.relu(lngain * hnorm + lnbias)
+        logits = h2 @ W3 + b3
+        return F.cross_entropy(logits, Y)
+
+    return g, params, loss
+
+
 def main():
     work, repeats, names = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     data = load_data(names)
     Xtr, Ytr, Xdev, Ydev = data["Xtr"], data["Ytr"], data["Xdev"], data["Ydev"]
-    samples, unit = [], "ms/step"
+    samples, unit, first_loss = [], "ms/step", None
     for _ in range(repeats):
         if work in ("bn-mlp", "notebook"):
             g, params, loss = bn_mlp(data["vocab_size"])
@@ -101,11 +135,59 @@ def main():
                 loss(Xtr, Ytr, False).item()
             samples.append((time.perf_counter() - t0) * 1000)
             unit = "ms"
+        elif work == "edited":
+            g, params, loss = edited_mlp(data["vocab_size"])
+            steps = 1000
+            t0 = time.perf_counter()
+            for i in range(steps):
+                ix = torch.randint(0, Xtr.shape[0], (32,), generator=g)
+                lossv = loss(Xtr[ix], Ytr[ix])
+                for p in params:
+                    p.grad = None
+                lossv.backward()
+                lr = 0.1
+                for p in params:
+                    p.data += -lr * p.grad
+                v = lossv.item()  # read every step, as work.ts's train does
+                if i == 0:
+                    first_loss = v
+            samples.append((time.perf_counter() - t0) * 1000 / steps)
+        elif work == "probe":
+            # The experiments notebook's last step, 50 times: every layer's output gradient retained,
+            # every parameter's gradient read, the row of update:data ratios (as lib/experiments.ts's sgdStep).
+            g, C, layers, params = build_deep(data["vocab_size"])
+            steps, lr = 50, 0.1
+            t0 = time.perf_counter()
+            for i in range(steps):
+                ix = torch.randint(0, Xtr.shape[0], (32,), generator=g)
+                # forward pass
+                emb = C[Xtr[ix]]
+                x = emb.view(emb.shape[0], -1)
+                for layer in layers:
+                    x = layer(x)
+                lossv = F.cross_entropy(x, Ytr[ix])
+                # backward pass
+                for layer in layers:
+                    layer.out.retain_grad()
+                for p in params:
+                    p.grad = None
+                lossv.backward()
+                grads = [p.grad for p in params]  # kept, as sgdStep hands them back
+                # update
+                for p in params:
+                    p.data += -lr * p.grad
+                with torch.no_grad():
+                    ud = [((lr * p.grad).std() / p.data.std()).log10().item() for p in params]
+                v = lossv.item()
+                if i == 0:
+                    first_loss = v
+                del grads, ud
+            samples.append((time.perf_counter() - t0) * 1000 / steps)
         else:
             raise SystemExit(f"unknown work {work}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"work": work, "backend": f"torch {torch.__version__}", "unit": unit, "samples": samples,
-                      "peakMiB": peak, "liveTensors": None}))
+                      "peakMiB": peak, "liveTensors": None, "firstLoss": first_loss}))
 
 
 if __name__ == "__main__":

@@ -5,17 +5,56 @@
  *   bn-mlp      the batch-norm MLP of the stage table: ms per training step (batch 32)
  *   deep-ud     the deep network (47,024 parameters) with update:data tracking: ms per step
  *   eval-train  evaluation of the whole training split (182,625 examples) with the batch-norm MLP: ms
+ *   edited      the lecture's MLP as a learner edits it in a notebook, written out here by hand (ReLU,
+ *               a second hidden layer, a layer norm from tf.moments): ms per training step (batch 32)
+ *   probe       the deep network, one step at a time keeping every gradient (retainGrad and
+ *               lib/experiments.ts's sgdStep, as the experiments notebook takes its last step): ms per step
  *   notebook    the full profile of one stage notebook: 200,000 steps of the batch-norm MLP, then
  *               train and dev evaluation: s
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
 import { loadData } from '../../lib/data';
+import { sgdStep } from '../../lib/experiments';
+import { retainGrad } from '../../lib/layers';
 import { DeepNetwork, stageNetwork } from '../../lib/models';
+import { crossEntropy, embed, parameter, randn } from '../../lib/ops';
 import { Generator } from '../../lib/random';
-import { evaluate, train } from '../../lib/train';
+import { LossFn, evaluate, train } from '../../lib/train';
 
 const SEED = 2147483647;
+
+/**
+ * The `edited` network, as a learner would write it in a notebook cell (no lib/models.ts):
+ *   C [27, 10]; h1 = relu(C[X].view(B, 30) @ W1 + b1); hpre = h1 @ W2 + b2;
+ *   hnorm = (hpre - mean) / sqrt(var + 1e-5) over axis 1 (biased variance, tf.moments);
+ *   h2 = relu(lngain * hnorm + lnbias); logits = h2 @ W3 + b3; cross-entropy.
+ * Drawn from g in this order: C (plain randn, as the lecture's table), W1, W2, W3 (randn / sqrt(fan_in));
+ * the biases are zeros, the gain ones. tools/bench/torch_work.py writes the same network.
+ */
+function editedMLP(g: Generator): { parameters: tf.Variable[]; loss: LossFn } {
+  const V = 27, nEmbd = 10, T = 3, nHidden = 200;
+  const C = parameter(randn(g, [V, nEmbd]), 'C');
+  const W1 = parameter(tf.tidy(() => randn(g, [nEmbd * T, nHidden]).div(Math.sqrt(nEmbd * T))), 'W1');
+  const b1 = parameter(tf.zeros([nHidden]), 'b1');
+  const W2 = parameter(tf.tidy(() => randn(g, [nHidden, nHidden]).div(Math.sqrt(nHidden))), 'W2');
+  const b2 = parameter(tf.zeros([nHidden]), 'b2');
+  const lngain = parameter(tf.ones([1, nHidden]), 'lngain');
+  const lnbias = parameter(tf.zeros([1, nHidden]), 'lnbias');
+  const W3 = parameter(tf.tidy(() => randn(g, [nHidden, V]).div(Math.sqrt(nHidden))), 'W3');
+  const b3 = parameter(tf.zeros([V]), 'b3');
+  const loss: LossFn = (X, Y) => {
+    const embcat = embed(C, X);
+    const h1 = tf.relu(embcat.matMul(W1).add(b1));
+    const hpre = h1.matMul(W2).add(b2);
+    const { mean, variance } = tf.moments(hpre, 1, true);
+    const hnorm = hpre.sub(mean).div(variance.add(1e-5).sqrt());
+    const h2 = tf.relu(lngain.mul(hnorm).add(lnbias));
+    const logits = h2.matMul(W3).add(b3);
+    return crossEntropy(logits, Y);
+  };
+  return { parameters: [C, W1, b1, W2, b2, lngain, lnbias, W3, b3], loss };
+}
 
 async function main() {
   const [work, repeatsArg] = process.argv.slice(2);
@@ -26,6 +65,7 @@ async function main() {
   let unit = 'ms/step';
   let liveTensors = 0;
   let fused: boolean | undefined;
+  let firstLoss: number | undefined;
   for (let r = 0; r < repeats; r++) {
     const g = new Generator(SEED);
     if (work === 'bn-mlp' || work === 'notebook') {
@@ -64,12 +104,37 @@ async function main() {
       unit = 'ms';
       liveTensors = tf.memory().numTensors;
       net.dispose();
+    } else if (work === 'edited') {
+      const net = editedMLP(g);
+      const steps = 1000;
+      const res = await train({ parameters: net.parameters, loss: net.loss, data: data.train, steps, generator: g,
+        learningRate: () => 0.1, printEvery: 0, progress: false });
+      samples.push((res.seconds * 1000) / steps);
+      fused = res.fused;  // false: train's fused step knows only the networks that describe themselves
+      firstLoss = 10 ** res.lossi[0];
+      liveTensors = tf.memory().numTensors;
+      net.parameters.forEach((p) => p.dispose());
+    } else if (work === 'probe') {
+      const net = new DeepNetwork({ generator: g });
+      retainGrad(net.layers);
+      const parameters = net.parameters();
+      const steps = 50;
+      const t0 = performance.now();
+      for (let i = 0; i < steps; i++) {
+        const step = sgdStep({ parameters, loss: net.loss, data: data.train, generator: g, lr: 0.1 });
+        if (i === 0) firstLoss = step.loss;
+        tf.dispose(step.grads);
+      }
+      samples.push((performance.now() - t0) / steps);
+      fused = false;  // sgdStep is always the TensorFlow.js path (one operation at a time)
+      liveTensors = tf.memory().numTensors;
+      net.dispose();
     } else {
-      throw new Error(`unknown work ${work}: use bn-mlp, deep-ud, eval-train or notebook`);
+      throw new Error(`unknown work ${work}: use bn-mlp, deep-ud, eval-train, edited, probe or notebook`);
     }
   }
   const peakMiB = process.resourceUsage().maxRSS / 1024;
-  console.log(JSON.stringify({ work, backend, unit, samples, peakMiB, liveTensors, fused }));
+  console.log(JSON.stringify({ work, backend, unit, samples, peakMiB, liveTensors, fused, firstLoss }));
 }
 
 main().catch((e) => { console.error(e.message); process.exit(1); });
