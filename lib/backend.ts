@@ -8,6 +8,7 @@
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { registerFastGradients } from './kernels';
+import { compiling } from './compile/step';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
@@ -98,8 +99,8 @@ export async function initBackend(): Promise<BackendName> {
   if (!chosen) chosen = choose();
   const name = await chosen;
   console.log(message);
-  console.log(process.env.MAKEMORE_FUSED === '0'
-    ? 'Training steps: TensorFlow.js operations (MAKEMORE_FUSED=0)'
-    : 'Training steps: fused WebAssembly kernels for the networks that describe themselves (lib/fused.ts)');
+  console.log(compiling()
+    ? 'Training steps: compiled to WebAssembly SIMD kernels on their first run (lib/compile; MAKEMORE_COMPILE=0 runs them eagerly)'
+    : 'Training steps: TensorFlow.js operations, eagerly (MAKEMORE_COMPILE=0)');
   return name;
 }

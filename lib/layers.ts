@@ -8,7 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Generator } from './random';
-import { buffer, embed, parameter, randn, variance } from './ops';
+import { buffer, embed, parameter, randn } from './ops';
+import { refreshAfterStep } from './compile/record';
 
 export abstract class Layer {
   /** Training mode (batch statistics) or evaluation mode (running statistics). */
@@ -34,6 +35,8 @@ export abstract class Layer {
     if (this.keepGrad) out = captureGrad(out, this);
     this.out?.dispose();
     this.out = tf.keep(out.clone());
+    // A compiled step (lib/compile) gives `.out` the value of each step it runs.
+    refreshAfterStep(this.out, (fresh) => { this.out?.dispose(); this.out = fresh; });
     return out;
   }
 
@@ -52,6 +55,7 @@ function captureGrad(out: tf.Tensor, layer: Layer): tf.Tensor {
     gradFunc: (dy: tf.Tensor) => {
       layer.outGrad?.dispose();
       layer.outGrad = tf.keep(dy.clone());
+      refreshAfterStep(layer.outGrad, (fresh) => { layer.outGrad?.dispose(); layer.outGrad = fresh; });
       return dy;
     },
   }));

@@ -11,7 +11,6 @@
  * Without batch norm the Linear layers have biases and the last layer's weight is scaled by 0.1.
  */
 import * as tf from '@tensorflow/tfjs';
-import { FusedLayer, describeNetwork, fusedMLP } from './fused';
 import { BatchNorm1d, Embedding, Layer, Linear, Tanh, parametersOf } from './layers';
 import { buffer, crossEntropy, embed, noGrad, parameter, randn, std } from './ops';
 import { Generator } from './random';
@@ -68,10 +67,6 @@ export class DeepNetwork {
         if (layer instanceof Linear) layer.weight.assign(layer.weight.mul(gain));
       }
     });
-    describeNetwork(this.loss, () => {
-      this.train(true);
-      return { embedding: this.C.weight, embeddingLayer: this.C, layers: this.layers.map(fusedLayer) };
-    });
   }
 
   /** C first, then every layer's parameters (the lecture's `parameters` list). */
@@ -112,17 +107,6 @@ export class DeepNetwork {
   }
 }
 
-/** A layer as the fused training step (lib/fused.ts) sees it. */
-function fusedLayer(layer: Layer): FusedLayer {
-  if (layer instanceof Linear) return { kind: 'linear', weight: layer.weight, bias: layer.bias, layer };
-  if (layer instanceof BatchNorm1d) {
-    return { kind: 'batchnorm', gamma: layer.gamma, beta: layer.beta, runningMean: layer.runningMean,
-      runningStat: layer.runningVar, eps: layer.eps, momentum: layer.momentum, trackStd: false, layer };
-  }
-  if (layer instanceof Tanh) return { kind: 'tanh', layer };
-  throw new Error(`the fused step has no ${layer.name} layer`);
-}
-
 export type Stage = 'original' | 'fix_softmax' | 'fix_tanh' | 'kaiming' | 'batchnorm';
 
 /**
@@ -140,8 +124,10 @@ export type Stage = 'original' | 'fix_softmax' | 'fix_tanh' | 'kaiming' | 'batch
 export function stageNetwork(stage: Stage, g: Generator) {
   const nEmbd = 10, nHidden = 200, V = 27, fanIn = 30;
   const C = parameter(randn(g, [V, nEmbd]), 'C');
-  const w1Scale = { original: 1, fix_softmax: 1, fix_tanh: 0.2, kaiming: 5 / 3 / Math.sqrt(fanIn), batchnorm: 5 / 3 / Math.sqrt(fanIn) }[stage];
-  const W1 = parameter(tf.tidy(() => randn(g, [fanIn, nHidden]).mul(w1Scale)), 'W1');
+  const w1Scale = { original: 1, fix_softmax: 1, fix_tanh: 0.2, kaiming: 1, batchnorm: 1 }[stage];
+  // The lecture's float32 operations in its order: kaiming is `* (5/3) / (30**0.5)`, two roundings.
+  const W1 = parameter(tf.tidy(() => (stage === 'kaiming' || stage === 'batchnorm' ? randn(g, [fanIn, nHidden]).mul(5 / 3).div(Math.sqrt(fanIn))
+    : randn(g, [fanIn, nHidden]).mul(w1Scale))), 'W1');
   // The batch-norm stage draws no b1 (the lecture comments it out): its W2, b2 and minibatches follow on.
   const b1 = stage === 'batchnorm' ? null : parameter(tf.tidy(() => randn(g, [nHidden]).mul(stage === 'original' || stage === 'fix_softmax' ? 1 : 0.01)), 'b1');
   const W2 = parameter(tf.tidy(() => randn(g, [nHidden, V]).mul(stage === 'original' ? 1 : 0.01)), 'W2');
@@ -173,8 +159,6 @@ export function stageNetwork(stage: Stage, g: Generator) {
     const logits = h.matMul(W2).add(b2);
     return crossEntropy(logits, Y);
   }
-  describeNetwork(loss, () => fusedMLP({ C, W1, b1, W2, b2,
-    batchNorm: bn ? { gain: bngain, bias: bnbias, meanRunning: bnmeanRunning, stdRunning: bnstdRunning } : undefined }));
   const named = { C, W1, W2, b2, bngain, bnbias, ...(b1 ? { b1 } : {}) } as Record<string, tf.Variable>;
   return { parameters, named, loss, bnmeanRunning, bnstdRunning, dispose: () => [...parameters, bngain, bnbias, bnmeanRunning, bnstdRunning].forEach((t) => t.isDisposed || t.dispose()) };
 }

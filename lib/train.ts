@@ -5,13 +5,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { Dataset } from './data';
 import { LiveOutput, inNotebook } from './display';
-import { FusedStep } from './fused';
+import { CompiledStep, LossFn, compiledStep, compiling } from './compile/step';
 import { item } from './ops';
 import { std as stdOf } from './diagnostics';
 import { Generator } from './random';
 
 /** The loss of a batch: the network's forward pass. `training` false means evaluation mode. */
-export type LossFn = (X: tf.Tensor2D, Y: tf.Tensor1D, training: boolean) => tf.Scalar;
+export type { LossFn };
 
 export interface TrainOptions {
   parameters: tf.Variable[];
@@ -31,6 +31,8 @@ export interface TrainOptions {
   progress?: boolean;
   /** Called after every step (after the update), e.g. to read layer statistics. */
   afterStep?: (step: number, loss: number) => void;
+  /** Time each kind of kernel of the compiled step (slower; for the benchmark). */
+  profileKernels?: boolean;
 }
 
 export interface TrainResult {
@@ -40,8 +42,10 @@ export interface TrainResult {
   ud: number[][];
   /** Wall time of the loop, in seconds. */
   seconds: number;
-  /** True when the steps ran as fused WebAssembly kernels (lib/fused.ts), false on the TensorFlow.js path. */
-  fused: boolean;
+  /** True when the steps ran compiled (lib/compile), false when eagerly on TensorFlow.js (`MAKEMORE_COMPILE=0`). */
+  compiled: boolean;
+  /** With `profileKernels`: milliseconds per step spent in each kind of kernel of the compiled step. */
+  kernelTimes?: Record<string, number>;
 }
 
 /** The minibatch `X[ix], Y[ix]` as tensors. */
@@ -114,16 +118,14 @@ function stopOnNonFinite(loss: number, lr: number, step?: number): void {
   if (Number.isFinite(loss)) return;
   const at = step === undefined ? '' : ` at step ${step}`;
   throw new Error(`The loss is ${loss}${at} (learning rate ${lr}): training stopped before this step's update. ` +
-    'Lower the learning rate or check the initialisation; the parameters are those after the previous step.');
+    'Lower the learning rate or check the initialisation; the parameters and running statistics are those after the previous step.');
 }
-
-/** The fused kernels and the loss function agree on a loss: equal but for float32 rounding. */
-const agree = (reference: number, fused: number) =>
-  Math.abs(reference - fused) <= 1e-4 * Math.max(1, Math.abs(reference)) || (Number.isNaN(reference) && Number.isNaN(fused));
 
 /**
  * One step of the lecture's loop: ix = randint(0, n, (B,)); loss = forward(X[ix], Y[ix]); backward;
- * p -= lr * p.grad. A NaN or infinite loss is an error, raised before the update.
+ * p -= lr * p.grad. A NaN or infinite loss is an error, raised before the update. Compiled (see
+ * lib/compile/step.ts) unless `MAKEMORE_COMPILE=0`; either way the variables hold the step's result
+ * when it returns.
  */
 export function sgdStep(options: {
   parameters: tf.Variable[]; loss: LossFn; data: Dataset; generator: Generator; lr: number;
@@ -133,6 +135,16 @@ export function sgdStep(options: {
 }): StepResult {
   const { parameters, loss, data, generator, lr } = options;
   const ix = options.ix ?? generator.randint(0, data.size, [options.batchSize ?? 32]);
+  if (compiling()) {
+    const step = stepFor(loss, data, ix, parameters);
+    try {
+      const v = runStep(step, data, ix, lr, options.step);
+      const ud = step.update(lr, options.updateRatios ?? false);
+      return { loss: v, ud, grads: options.keepGrads ? step.grads() : undefined };
+    } finally {
+      step.publish();
+    }
+  }
   const result: StepResult = { loss: NaN };
   tf.tidy(() => {
     const { X, Y } = batch(data, ix);
@@ -154,24 +166,37 @@ export function sgdStep(options: {
   return result;
 }
 
-/**
- * Does the fused step compute `loss`? Both forward passes on the minibatch `ix` must give the same
- * loss (float32 rounding apart); the running estimates of batch norm are put back after each.
- */
-function sameLoss(fused: FusedStep, loss: LossFn, data: Dataset, ix: Int32Array) {
-  const running = fused.runningBuffers();
-  const saved = running.map((v) => v.dataSync().slice());
-  const restore = () => running.forEach((v, k) => tf.tidy(() => v.assign(tf.tensor(saved[k], v.shape))));
-  const reference = tf.tidy(() => {
-    const { X, Y } = batch(data, ix);
-    return item(loss(X, Y, true));
-  });
-  restore();
-  fused.reload();
-  const fusedLoss = fused.forward(data.X, data.Y, ix);
-  restore();
-  fused.reload();
-  return { same: agree(reference, fusedLoss), reference, fused: fusedLoss };
+/** Steps just traced, whose first run is still to be checked against the eager step. */
+const unchecked = new WeakSet<CompiledStep>();
+
+/** The compiled step of `loss` for minibatches like `ix` (traced on it when new). */
+function stepFor(loss: LossFn, data: Dataset, ix: Int32Array, parameters?: tf.Variable[], training = true): CompiledStep {
+  const { X, Y } = batch(data, ix);
+  try {
+    const { step, isNew } = compiledStep(loss, X, Y, training, parameters);
+    if (isNew) {
+      unchecked.add(step);
+      const note = step.fallbackNote();
+      if (note) console.log(note);
+    }
+    return step;
+  } finally {
+    X.dispose();
+    Y.dispose();
+  }
+}
+
+/** The forward and backward pass of a compiled step on the rows `ix`; the loss, checked to be finite. */
+function runStep(step: CompiledStep, data: Dataset, ix: Int32Array, lr: number, i?: number): number {
+  step.reload();
+  step.load(data.X, data.Y, ix);
+  const value = step.forward();
+  if (unchecked.has(step)) {
+    unchecked.delete(step);
+    step.checkRun();
+  }
+  stopOnNonFinite(value, lr, i);
+  return value;
 }
 
 /**
@@ -179,12 +204,13 @@ function sameLoss(fused: FusedStep, loss: LossFn, data: Dataset, ix: Int32Array)
  *   for i in range(steps): ix = randint(0, n, (B,)); loss = forward(X[ix], Y[ix]); backward;
  *                          p -= lr(i) * p.grad; lossi.append(log10(loss))
  * Stops with an error on a NaN or infinite loss, before the update of that step, and on a kernel
- * interrupt (Kernel > Interrupt), after a whole step. Asynchronous: `await mm.train(...)`; it
+ * interrupt (Kernel > Interrupt), after a whole step; either way the variables hold the parameters
+ * (and running statistics) of the last completed step. Asynchronous: `await mm.train(...)`; it
  * yields to the event loop whenever it prints or shows progress, about twice a second.
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const { parameters, loss, data, steps, learningRate, generator } = options;
-  const batchSize = options.batchSize;
+  const batchSize = options.batchSize ?? 32;
   const printEvery = options.printEvery ?? 10000;
   const progress = new Progress(steps, options.progress ?? true);
   const lossi: number[] = [];
@@ -195,29 +221,21 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let interrupted = false;
   const onInterrupt = () => { interrupted = true; };
   if (inNotebook()) process.on('SIGINT', onInterrupt);
-  // The fused step when the network allows it (same numbers, a fraction of the time), else TensorFlow.js.
-  let fused = FusedStep.create(loss, parameters, batchSize ?? 32, data.blockSize).step;
+  const compiled = compiling();
+  let step: CompiledStep | undefined;
   try {
     for (let i = 0; i < steps; i++) {
       const lr = learningRate(i);
+      const ix = generator.randint(0, data.size, [batchSize]);
       let value: number, ratios: number[] | undefined;
-      let ix: Int32Array | undefined;
-      if (fused && i === 0) {
-        ix = generator.randint(0, data.size, [batchSize ?? 32]);
-        const check = sameLoss(fused, loss, data, ix);
-        if (!check.same) {
-          console.warn(`mm.train: the fused step gives ${check.fused} on the first minibatch and the loss function ` +
-            `${check.reference}: the network described for it is not this loss. Training with TensorFlow.js instead.`);
-          fused.dispose();
-          fused = undefined;
+      if (compiled) {
+        if (!step) {
+          step = stepFor(loss, data, ix, parameters);
+          if (options.profileKernels) step.profile = new Map();
         }
-      }
-      if (fused) {
-        ix ??= generator.randint(0, data.size, [batchSize ?? 32]);
-        value = fused.forward(data.X, data.Y, ix);
-        stopOnNonFinite(value, lr, i);
-        ratios = fused.learn(lr, options.trackUpdateRatios ?? false);
-        if (options.afterStep) fused.publish();
+        value = runStep(step, data, ix, lr, i);
+        ratios = step.update(lr, options.trackUpdateRatios ?? false);
+        if (options.afterStep) step.publish();
       } else {
         ({ loss: value, ud: ratios } = sgdStep({ parameters, loss, data, generator, lr, batchSize, step: i,
           updateRatios: options.trackUpdateRatios, ix }));
@@ -227,65 +245,54 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const printed = printEvery > 0 && i % printEvery === 0;
       if (printed) console.log(formatStep(i, steps, value));
       const shown = progress.update(i, value, i === steps - 1);
-      if (options.afterStep) {
-        options.afterStep(i, value);
-        fused?.reload();
-      }
+      options.afterStep?.(i, value);
       if (printed || shown) await yieldToEventLoop();
       if (interrupted) throw new Error(`Interrupted after step ${i}: the parameters are those after that step.`);
     }
   } finally {
     process.off('SIGINT', onInterrupt);
-    if (fused) {
-      fused.publish();
-      fused.dispose();
-    }
+    step?.publish();
   }
-  return { lossi, ud, seconds: (Date.now() - t0) / 1000, fused: fused !== undefined };
+  let kernelTimes: Record<string, number> | undefined;
+  if (step?.profile) {
+    kernelTimes = Object.fromEntries([...step.profile].map(([k, ms]) => [k, ms / steps]));
+    step.profile = undefined;
+  }
+  return { lossi, ud, seconds: (Date.now() - t0) / 1000, compiled, kernelTimes };
 }
 
-/** Rows per call of the fused forward pass in `evaluate`. */
-const FUSED_EVAL_ROWS = 1024;
+/** Rows per call in `evaluate`: small enough that float32 means of chunks stay within 1e-7 or so. */
+const EVAL_ROWS = 1024;
 
 /**
- * The loss on a whole split in evaluation mode, no gradients (`@torch.no_grad()`), in chunks so
- * that memory stays small; the mean is weighted by chunk size. A network that describes itself
- * (`describeNetwork`) is evaluated with the fused kernels, after checking them on the first chunk.
+ * The loss on a whole split in evaluation mode, no gradients (`@torch.no_grad()`), in chunks of
+ * `chunk` rows so that memory stays small; the chunks' means are summed in float64, weighted by size.
  */
-export function evaluate(loss: LossFn, data: Dataset, chunk = 32768): number {
-  const fused = FusedStep.create(loss, [], FUSED_EVAL_ROWS, data.blockSize).step;
-  if (fused) {
-    try {
-      const rows = (start: number, n: number) => Int32Array.from({ length: n }, (_, i) => start + i);
-      const first = rows(0, Math.min(FUSED_EVAL_ROWS, data.size));
-      const reference = tf.tidy(() => {
-        const { X, Y } = batch(data, first);
-        return item(loss(X, Y, false));
-      });
-      const mine = fused.forward(data.X, data.Y, first, false);
-      if (agree(reference, mine)) {
-        let total = 0;
-        for (let start = 0; start < data.size; start += FUSED_EVAL_ROWS) {
-          const n = Math.min(FUSED_EVAL_ROWS, data.size - start);
-          total += fused.forward(data.X, data.Y, rows(start, n), false) * n;
-        }
-        return total / data.size;
-      }
-      console.warn(`mm.evaluate: the fused forward pass gives ${mine} on the first rows and the loss function ` +
-        `${reference}: the network described for it is not this loss. Evaluating with TensorFlow.js instead.`);
-    } finally {
-      fused.dispose();
-    }
-  }
+export function evaluate(loss: LossFn, data: Dataset, chunk = EVAL_ROWS): number {
+  if (data.size === 0) throw new Error('evaluate: the data set is empty (0 examples): nothing to evaluate.');
+  if (!Number.isInteger(chunk) || chunk < 1) throw new Error(`evaluate: chunk must be an integer >= 1, got ${chunk}`);
+  const rows = (start: number, n: number) => Int32Array.from({ length: n }, (_, i) => start + i);
   let total = 0;
   for (let start = 0; start < data.size; start += chunk) {
     const n = Math.min(chunk, data.size - start);
-    total += tf.tidy(() => {
-      const T = data.blockSize;
-      const X = tf.tensor2d(data.X.subarray(start * T, (start + n) * T), [n, T], 'int32');
-      const Y = tf.tensor1d(data.Y.subarray(start, start + n), 'int32');
-      return item(loss(X, Y, false)) * n;
-    });
+    if (compiling()) {
+      const step = stepFor(loss, data, rows(start, n), undefined, false);
+      step.reload();
+      step.loadRange(data.X, data.Y, start);
+      const value = step.forward();
+      if (unchecked.has(step)) {
+        unchecked.delete(step);
+        step.checkRun();
+      }
+      total += value * n;
+    } else {
+      total += tf.tidy(() => {
+        const T = data.blockSize;
+        const X = tf.tensor2d(data.X.subarray(start * T, (start + n) * T), [n, T], 'int32');
+        const Y = tf.tensor1d(data.Y.subarray(start, start + n), 'int32');
+        return item(loss(X, Y, false)) * n;
+      });
+    }
   }
   return total / data.size;
 }

@@ -93,13 +93,12 @@ function ensureKernel() {
 }
 
 function ensureWasmKernels() {
-  if (process.env.MAKEMORE_FUSED === '0') return false;
   try {
     const built = require('./build-wasm').build();
-    if (built) log('compiled the training-step kernels (lib/assembly/kernels.ts -> lib/assembly/build/kernels.wasm)');
+    if (built) log('compiled the WebAssembly kernels (lib/assembly/*.ts -> lib/assembly/build/kernels.wasm)');
     return built;
   } catch (e) {
-    fail(`${e.message}\nThe notebooks still run without them, slower: fix the error, or set MAKEMORE_FUSED=0.`);
+    fail(`${e.message}\nThe notebooks still run without them, slower: fix the error, or set MAKEMORE_COMPILE=0.`);
   }
 }
 

@@ -3,10 +3,10 @@
 // run, each in its own process; prints a table of medians (with min-max spread) and the speed
 // relative to PyTorch, and saves it as dist/bench.json. Not a test: nothing is asserted.
 //
-//   npm run bench [-- --repeats 5] [--full] [--unfused-notebook] [--install-torch] [--works bn-mlp,deep-ud,eval-train,edited,probe]
+//   npm run bench [-- --repeats 5] [--full] [--eager-notebook] [--install-torch] [--works bn-mlp,deep-ud,eval-train,edited,probe]
 //
 // --full adds the whole full profile of one stage notebook (200,000 steps; about a minute per column,
-// and PyTorch two); --unfused-notebook also runs it on the TensorFlow.js path (4.5 minutes).
+// and PyTorch two); --eager-notebook also runs it on the eager TensorFlow.js path (4.5 minutes).
 // --install-torch installs torch==2.13.0 (CPU) into .venv when it is missing.
 'use strict';
 const fs = require('fs');
@@ -20,11 +20,11 @@ const option = (name, fallback) => { const i = args.indexOf(name); return i >= 0
 const repeats = Number(option('--repeats', '5'));
 const works = option('--works', 'bn-mlp,deep-ud,eval-train,edited,probe').split(',').concat(flag('--full') ? ['notebook'] : []);
 const names = process.env.MAKEMORE_NAMES ?? path.join(ROOT, 'data', 'names.txt');
-// Columns: each backend; on wasm also the TensorFlow.js path with the fused step turned off.
+// Columns: each backend; on wasm also the eager TensorFlow.js path (compiling turned off).
 const COLUMNS = {
   tensorflow: { MAKEMORE_BACKEND: 'tensorflow' },
   wasm: { MAKEMORE_BACKEND: 'wasm' },
-  'wasm-unfused': { MAKEMORE_BACKEND: 'wasm', MAKEMORE_FUSED: '0' },
+  'wasm-eager': { MAKEMORE_BACKEND: 'wasm', MAKEMORE_COMPILE: '0' },
   cpu: { MAKEMORE_BACKEND: 'cpu' },
 };
 const BACKENDS = (process.env.MAKEMORE_BENCH_BACKENDS ?? Object.keys(COLUMNS).join(',')).split(',');
@@ -59,13 +59,13 @@ for (const work of works) {
     results.push({ work, column: 'torch', ...runOne('torch', venvPython(), [path.join(__dirname, 'torch_work.py'), work, String(reps), names]) });
   }
   for (const backend of BACKENDS) {
-    if (work === 'notebook' && backend === 'wasm-unfused' && !flag('--unfused-notebook')) {
-      results.push({ work, column: backend, error: 'skipped: about 4.5 min; --unfused-notebook runs it' });
+    if (work === 'notebook' && backend === 'wasm-eager' && !flag('--eager-notebook')) {
+      results.push({ work, column: backend, error: 'skipped: about 4.5 min; --eager-notebook runs it' });
       continue;
     }
     log(`${work}: ${backend} ...`);
     results.push({ work, column: backend, ...runOne(backend, process.execPath, ['--import', 'tsx', path.join(__dirname, 'work.ts'), work, String(reps)],
-      { MAKEMORE_FUSED: '1', ...COLUMNS[backend], MAKEMORE_NAMES: names }) });
+      { MAKEMORE_COMPILE: '1', ...COLUMNS[backend], MAKEMORE_NAMES: names }) });
   }
 }
 
@@ -78,12 +78,19 @@ for (const r of results) {
   r.speedVsTorch = ref ? median(ref.samples) / r.median : null;
   rows.push([r.work, r.column, `${fmt(r.median)} ${r.unit}`, `${fmt(Math.min(...r.samples))}-${fmt(Math.max(...r.samples))} (n=${r.samples.length})`,
     r.speedVsTorch === null ? '' : `${r.speedVsTorch.toFixed(2)}x`, r.peakMiB.toFixed(0), r.liveTensors ?? '',
-    r.fused === undefined ? '' : r.fused ? 'fused' : 'tfjs ops']);
+    r.compiled === undefined ? '' : r.compiled ? 'compiled' : 'tfjs ops']);
 }
 const widths = rows[0].map((_, j) => Math.max(...rows.map((row) => String(row[j]).length)));
 console.log('\n' + rows.map((row) => row.map((c, j) => String(c).padEnd(widths[j])).join('  ')).join('\n'));
 console.log('\nspeed vs torch = PyTorch\'s median time / this median time (above 1.0x: faster than PyTorch).');
-console.log('step: fused = lib/fused.ts\'s WebAssembly kernels (the default on wasm); tfjs ops = one TensorFlow.js operation at a time.');
+console.log('step: compiled = lib/compile\'s plan of WebAssembly SIMD kernels (the default); tfjs ops = one TensorFlow.js operation at a time.');
+// Where the compiled step spends its time: ms per step per kind of kernel (a separate, profiled run).
+for (const r of results.filter((x) => x.kernelTimes && !x.error)) {
+  const top = Object.entries(r.kernelTimes).sort((a, b) => b[1] - a[1]);
+  const total = top.reduce((s, [, ms]) => s + ms, 0);
+  console.log(`kernels, ${r.work} on ${r.column} (${total.toFixed(3)} ms/step in kernels): ` +
+    top.slice(0, 10).map(([k, ms]) => `${k} ${ms.toFixed(3)}`).join(', '));
+}
 // The step-0 loss of the works that report one: the same generator streams on both sides, so it
 // should agree with PyTorch's to float32 rounding.
 for (const work of works) {

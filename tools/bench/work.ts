@@ -21,6 +21,7 @@ import { DeepNetwork, stageNetwork } from '../../lib/models';
 import { crossEntropy, embed, parameter, randn } from '../../lib/ops';
 import { Generator } from '../../lib/random';
 import { LossFn, evaluate, train } from '../../lib/train';
+import { compiling } from '../../lib/compile/step';
 
 const SEED = 2147483647;
 
@@ -64,7 +65,8 @@ async function main() {
   const samples: number[] = [];
   let unit = 'ms/step';
   let liveTensors = 0;
-  let fused: boolean | undefined;
+  let compiled: boolean | undefined;
+  let kernelTimes: Record<string, number> | undefined;
   let firstLoss: number | undefined;
   for (let r = 0; r < repeats; r++) {
     const g = new Generator(SEED);
@@ -74,7 +76,7 @@ async function main() {
       const t0 = performance.now();
       const res = await train({ parameters: net.parameters, loss: net.loss, data: data.train, steps, generator: g,
         learningRate: (i) => (i < steps / 2 ? 0.1 : 0.01), printEvery: 0, progress: false });
-      fused = res.fused;
+      compiled = res.compiled;
       if (work === 'notebook') {
         evaluate(net.loss, data.train);
         evaluate(net.loss, data.dev);
@@ -91,7 +93,7 @@ async function main() {
       const res = await train({ parameters: net.parameters(), loss: net.loss, data: data.train, steps, generator: g,
         learningRate: () => 0.1, printEvery: 0, progress: false, trackUpdateRatios: true });
       samples.push((res.seconds * 1000) / steps);
-      fused = res.fused;
+      compiled = res.compiled;
       liveTensors = tf.memory().numTensors;
       net.dispose();
     } else if (work === 'eval-train') {
@@ -110,7 +112,7 @@ async function main() {
       const res = await train({ parameters: net.parameters, loss: net.loss, data: data.train, steps, generator: g,
         learningRate: () => 0.1, printEvery: 0, progress: false });
       samples.push((res.seconds * 1000) / steps);
-      fused = res.fused;  // false: train's fused step knows only the networks that describe themselves
+      compiled = res.compiled;
       firstLoss = 10 ** res.lossi[0];
       liveTensors = tf.memory().numTensors;
       net.parameters.forEach((p) => p.dispose());
@@ -126,7 +128,7 @@ async function main() {
         tf.dispose(step.grads);
       }
       samples.push((performance.now() - t0) / steps);
-      fused = false;  // sgdStep is always the TensorFlow.js path (one operation at a time)
+      compiled = compiling();
       liveTensors = tf.memory().numTensors;
       net.dispose();
     } else {
@@ -134,7 +136,22 @@ async function main() {
     }
   }
   const peakMiB = process.resourceUsage().maxRSS / 1024;
-  console.log(JSON.stringify({ work, backend, unit, samples, peakMiB, liveTensors, fused, firstLoss }));
+    // One more run of the training works, timing each kind of kernel of the compiled step.
+  if (compiled && (work === 'bn-mlp' || work === 'deep-ud' || work === 'edited')) kernelTimes = await profileKernels(work, data);
+  console.log(JSON.stringify({ work, backend, unit, samples, peakMiB, liveTensors, compiled, firstLoss, kernelTimes }));
+}
+
+/** Milliseconds per step in each kind of kernel (`train`'s profileKernels), over 200 steps. */
+async function profileKernels(work: string, data: Awaited<ReturnType<typeof loadData>>) {
+  const g = new Generator(SEED);
+  const net = work === 'bn-mlp' ? stageNetwork('batchnorm', g) : work === 'edited' ? editedMLP(g) : undefined;
+  const deep = net ? undefined : new DeepNetwork({ generator: g });
+  const res = await train({ parameters: net ? net.parameters : deep!.parameters(), loss: net ? net.loss : deep!.loss,
+    data: data.train, steps: 200, generator: g, learningRate: () => 0.1, printEvery: 0, progress: false,
+    trackUpdateRatios: work === 'deep-ud', profileKernels: true });
+  net?.parameters.forEach((p) => p.dispose());
+  deep?.dispose();
+  return res.kernelTimes;
 }
 
 main().catch((e) => { console.error(e.message); process.exit(1); });

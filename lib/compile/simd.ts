@@ -1,0 +1,90 @@
+/**
+ * The project's WebAssembly SIMD kernels (`lib/assembly/`, AssemblyScript), each plan's instance of
+ * them on a memory of its own, and a simple allocator: a plan allocates its buffers once.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { PROJECT_ROOT } from '../names';
+
+/**
+ * The parts of the WebAssembly API we use, typed here: the notebooks' kernel (tslab) compiles
+ * without the DOM library, where TypeScript keeps WebAssembly's types.
+ */
+export interface Memory { readonly buffer: ArrayBuffer; grow(pages: number): number }
+const WebAssemblyApi = (globalThis as unknown as { WebAssembly: {
+  Memory: new (descriptor: { initial: number }) => Memory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+} }).WebAssembly;
+
+/** The exports of lib/assembly (addresses are byte offsets; every buffer is float32). */
+export interface Kernels {
+  matmul(x: number, w: number, b: number, y: number, M: number, K: number, N: number): void;
+  matmulTN(x: number, w: number, y: number, M: number, K: number, N: number): void;
+  transpose(x: number, y: number, M: number, N: number): void;
+  tanhForward(x: number, y: number, n: number): void;
+  sgd(p: number, g: number, n: number, lr: number): void;
+  std(p: number, n: number): number;
+  unary(op: number, x: number, y: number, n: number, alpha: number, beta: number): void;
+  binary(op: number, a: number, b: number, y: number, n0: number, n1: number, n2: number, n3: number,
+    as0: number, as1: number, as2: number, as3: number, bs0: number, bs1: number, bs2: number, bs3: number): void;
+  select(c: number, a: number, b: number, y: number, n0: number, n1: number, n2: number, n3: number,
+    cs0: number, cs1: number, cs2: number, cs3: number, as0: number, as1: number, as2: number, as3: number,
+    bs0: number, bs1: number, bs2: number, bs3: number): void;
+  reduce(op: number, x: number, y: number, outer: number, n: number, inner: number): void;
+  copy(x: number, y: number, n0: number, n1: number, n2: number, n3: number, xs0: number, xs1: number, xs2: number,
+    xs3: number, ys0: number, ys1: number, ys2: number, ys3: number): void;
+  gather(x: number, idx: number, y: number, outer: number, dim: number, inner: number, count: number): void;
+  segmentSum(x: number, idx: number, y: number, outer: number, count: number, inner: number, segments: number): void;
+  oneHot(idx: number, y: number, n: number, depth: number, on: number, off: number): void;
+  softmax(x: number, y: number, rows: number, cols: number): void;
+}
+
+let compiled: object | undefined;
+
+/** The compiled module; builds it first if it is missing or older than its source. */
+function kernelModule(): object {
+  if (!compiled) {
+    // tools/build-wasm.js is plain Node.js; it compiles with AssemblyScript when needed.
+    const builder = require(path.join(PROJECT_ROOT, 'tools', 'build-wasm.js')) as { build(): boolean; OUT: string };
+    if (builder.build()) console.log(`built the WebAssembly kernels: ${path.relative(PROJECT_ROOT, builder.OUT)}`);
+    compiled = new WebAssemblyApi.Module(fs.readFileSync(builder.OUT));
+  }
+  return compiled;
+}
+
+/** Room after each buffer: the kernels may read (never write) up to 7 floats past the end. */
+const SLACK = 32;
+
+/** The kernels on a memory of their own, with an allocator that only moves up (a plan allocates once). */
+export class KernelMemory {
+  readonly memory: Memory;
+  readonly kernels: Kernels;
+  private top = 1024;
+  private f32?: Float32Array;
+
+  constructor() {
+    this.memory = new WebAssemblyApi.Memory({ initial: 16 });
+    this.kernels = new WebAssemblyApi.Instance(kernelModule(), { env: { memory: this.memory } }).exports as Kernels;
+  }
+
+  /** A buffer of `floats` float32 values; returns its byte address. */
+  alloc(floats: number): number {
+    const address = this.top;
+    this.top = (this.top + floats * 4 + SLACK + 15) & ~15;
+    const have = this.memory.buffer.byteLength;
+    if (this.top > have) this.memory.grow(Math.ceil((this.top - have) / 65536));
+    return address;
+  }
+
+  /** The memory as float32 (a new view after the memory grew). */
+  get heap(): Float32Array {
+    if (!this.f32 || this.f32.buffer !== this.memory.buffer) this.f32 = new Float32Array(this.memory.buffer);
+    return this.f32;
+  }
+
+  /** Bytes in use. */
+  get bytes(): number {
+    return this.top;
+  }
+}
