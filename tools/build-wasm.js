@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Compiles the training-step kernels, lib/assembly/kernels.ts (AssemblyScript), into
-// lib/assembly/build/kernels.wasm, when the source, the compiler or the flags changed. Run by
+// Compiles the WebAssembly kernels (AssemblyScript): lib/assembly/index.ts, which exports the training-step
+// kernels of kernels.ts and the generic kernels of ops.ts, into lib/assembly/build/kernels.wasm, when a
+// source in lib/assembly, the compiler or the flags changed. Run by
 // `npm ci` (prepare), `tools/setup.js`, and by lib/wasm.ts when the module is missing or stale.
 //
 //   node tools/build-wasm.js [--force]
@@ -14,17 +15,22 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 
 const ROOT = path.resolve(__dirname, '..');
-const SOURCE = path.join(ROOT, 'lib', 'assembly', 'kernels.ts');
+const SOURCE_DIR = path.join(ROOT, 'lib', 'assembly');
+const SOURCE = path.join(SOURCE_DIR, 'index.ts');
 const OUT_DIR = path.join(ROOT, 'lib', 'assembly', 'build');
 const OUT = path.join(OUT_DIR, 'kernels.wasm');
 const STAMP = `${OUT}.stamp`;
 const FLAGS = ['-O3', '--enable', 'simd', '--runtime', 'stub', '--importMemory', '--noExportMemory',
   '--initialMemory', '0', '--use', 'abort=', '--noAssert'];
 
-/** What the output depends on: the source, the compiler's version and the flags. */
+/** What the output depends on: every source in lib/assembly (names and contents), the compiler's version and the flags. */
 function stampOf() {
   const asc = require(path.join(ROOT, 'node_modules', 'assemblyscript', 'package.json')).version;
-  return crypto.createHash('sha256').update(fs.readFileSync(SOURCE)).update(asc).update(FLAGS.join(' ')).digest('hex');
+  const hash = crypto.createHash('sha256');
+  for (const name of fs.readdirSync(SOURCE_DIR).filter((f) => f.endsWith('.ts')).sort()) {
+    hash.update(name).update('\0').update(fs.readFileSync(path.join(SOURCE_DIR, name))).update('\0');
+  }
+  return hash.update(asc).update(FLAGS.join(' ')).digest('hex');
 }
 
 function upToDate() {
