@@ -2,3 +2,4 @@
 // the generic kernels of recorded operations, in one module that imports only env.memory.
 export * from './kernels';
 export * from './ops';
+export * from './vmath';

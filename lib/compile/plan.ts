@@ -110,7 +110,6 @@ export class Plan {
       ({ address: this.bufferOf(ref.id, sizeOf(ref.shape)), shape: ref.shape, size: sizeOf(ref.shape), dtype: ref.dtype });
     const inputs = call.inputs.map(([, r]) => operand(r));
     const entry = LOWERINGS[call.kernel];
-    const start = this.ops.length;
     if (entry) {
       const aliased = new Set<number>();
       const outputs: Operand[] = call.outputs.map((r, i) => ({
@@ -119,6 +118,7 @@ export class Plan {
       }));
       const plan = this;
       const writes = call.outputs.map((r) => r.id);
+      const runs: (() => void)[] = [];
       const lowering: Lowering = {
         kernels: this.mem.kernels,
         attrs: call.attrs,
@@ -141,16 +141,18 @@ export class Plan {
           writes.splice(writes.indexOf(id), 1);
         },
         scratch: (floats) => this.mem.alloc(floats),
-        emit: (run) => this.ops.push({ kind: call.kernel, kernels: [call.kernel], calls: [index], writes, fallback: false, run }),
+        emit: (run) => runs.push(run),
       };
       try {
         entry(lowering);
         // Outputs the entry did not touch still need their buffers.
         outputs.forEach((o) => o.address);
+        // One op per call, however many kernel calls it takes (the first-step check compares after it).
+        const run = runs.length === 1 ? runs[0] : () => { for (const r of runs) r(); };
+        if (runs.length) this.ops.push({ kind: call.kernel, kernels: [call.kernel], calls: [index], writes, fallback: false, run });
         return;
       } catch (e) {
         if (!(e instanceof Unsupported)) throw e;
-        this.ops.length = start;
       }
     }
     this.ops.push({ kind: call.kernel, kernels: [call.kernel], calls: [index], writes: call.outputs.map((r) => r.id),

@@ -40,6 +40,22 @@ export interface Kernels {
   softmax(x: number, y: number, rows: number, cols: number): void;
 }
 
+/** Op codes of `unary`, `binary` and `reduce` (lib/assembly/ops.ts). */
+export const UnaryOp = {
+  copy: 0, neg: 1, abs: 2, exp: 3, log: 4, sqrt: 5, rsqrt: 6, square: 7, tanh: 8, sigmoid: 9, relu: 10,
+  leakyRelu: 11, elu: 12, softplus: 13, step: 14, sign: 15, reciprocal: 16, log1p: 17, expm1: 18, relu6: 19,
+  floor: 20, ceil: 21, round: 22, trunc: 23, notZero: 24, logicalNot: 25, fill: 26, isNaN: 27, isInf: 28,
+  isFinite: 29, selu: 30, sin: 31, cos: 32, erf: 33, clip: 34, scaleShift: 35, sinh: 36, cosh: 37, atan: 38, tan: 39,
+} as const;
+
+export const BinaryOp = {
+  add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, pow: 6, squaredDifference: 7, greater: 8,
+  greaterEqual: 9, less: 10, lessEqual: 11, equal: 12, notEqual: 13, logicalAnd: 14, logicalOr: 15,
+  floorDiv: 16, mod: 17, atan2: 18, eluGrad: 19, divNoNan: 20,
+} as const;
+
+export const ReduceOp = { sum: 0, mean: 1, max: 2, min: 3, prod: 4, any: 5, all: 6, argMax: 7, argMin: 8 } as const;
+
 let compiled: object | undefined;
 
 /** The compiled module; builds it first if it is missing or older than its source. */

@@ -97,7 +97,7 @@ export class CompiledStep {
     [this.rows, this.T] = X.shape;
     const { result, recording, idOf } = record(() => {
       if (!parameters) {
-        const value = loss(X, Y, training);
+        const value = tf.tidy(() => loss(X, Y, training));
         return { value, grads: {} as tf.NamedTensorMap };
       }
       return tf.variableGrads(() => loss(X, Y, training), parameters);

@@ -75,11 +75,11 @@ function compareWithEager(loss: LossFn, params: tf.Variable[], what: string) {
 }
 
 /** Random shapes of rank 1 to 3 and a shape that broadcasts against it (some axes 1 or missing). */
-function shapes(g: Generator): [number[], number[]] {
+function shapes(g: Generator, sameRank = false): [number[], number[]] {
   const r = () => Math.floor(g.random() * 1e9);
   const rank = 1 + (r() % 3);
   const full = Array.from({ length: rank }, () => [1, 3, 7, 33][r() % 4]);
-  const other = full.map((d) => (r() % 3 === 0 ? 1 : d)).slice(r() % rank);
+  const other = full.map((d) => (r() % 3 === 0 ? 1 : d)).slice(sameRank ? 0 : r() % rank);
   return r() % 2 ? [full, other] : [other.length ? other : [1], full];
 }
 
@@ -118,7 +118,9 @@ for (const [name, f] of binaryOps) {
   test(`compiled ${name} with broadcasting and its gradients equal TensorFlow.js's`, () => {
     const g = new Generator(SEED + 1);
     for (let trial = 0; trial < 4; trial++) {
-      const [sa, sb] = shapes(g);
+      // TensorFlow.js 4.22's own gradients of maximum, minimum and squaredDifference fail when the
+      // inputs' ranks differ (a reshape is missing): the eager reference needs inputs of one rank there.
+      const [sa, sb] = shapes(g, ['maximum', 'minimum', 'squaredDifference'].includes(name));
       const a = parameter(randn(g, sa), 'a');
       const b = parameter(tf.tidy(() => (name === 'div' ? randn(g, sb).abs().add(0.5) : randn(g, sb))), 'b');
       const loss: LossFn = () => tf.tidy(() => {
@@ -262,7 +264,9 @@ test('a NaN loss stops training with every parameter and running statistic as af
   const variables = [...net.parameters, net.bnmeanRunning, net.bnstdRunning];
   let last: Float32Array[] = [];
   let completed = -1;
-  await assert.rejects(run(net, g, 200, 1e4, { afterStep: (i: number) => {
+  // A learning rate of 1e38 from step 5 on: the parameters overflow, and a later loss is not finite.
+  await assert.rejects(train({ parameters: net.parameters, loss: net.loss, data: split.train, steps: 200, generator: g,
+    learningRate: (i) => (i < 5 ? 0.1 : 1e38), printEvery: 0, progress: false, afterStep: (i: number) => {
     completed = i;
     last = variables.map((v) => v.dataSync().slice() as Float32Array);
   } }), /The loss is (NaN|Infinity) at step (\d+).*parameters and running statistics are those after the previous step/s);

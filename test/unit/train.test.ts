@@ -92,16 +92,21 @@ test('the number of live tensors is the same after every step', async () => {
 test('a NaN loss stops training with an error naming the step, before that step\'s update', async () => {
   const g = new Generator(SEED);
   const net = stageNetwork('batchnorm', g);
-  let step = 0;
-  const poisoned = (X: tf.Tensor2D, Y: tf.Tensor1D, training: boolean) => {
-    const l = net.loss(X, Y, training);
-    return (step++ === 3 ? l.mul(NaN) : l) as tf.Scalar;
-  };
-  let before: ArrayLike<number> | undefined;
+  // A variable the loss reads at every step (a JavaScript value would be a constant of the compiled
+  // step): set to NaN after step 2.
+  const poison = tf.variable(tf.scalar(1), false);
+  const poisoned = (X: tf.Tensor2D, Y: tf.Tensor1D, training: boolean) => net.loss(X, Y, training).mul(poison) as tf.Scalar;
+  let before: ArrayLike<number>[] = [];
+  const watched = [net.named.W2, net.bnmeanRunning, net.bnstdRunning];
   await assert.rejects(train({ parameters: net.parameters, loss: poisoned, data: split.train, steps: 10, learningRate: () => 0.1,
-    generator: g, printEvery: 0, progress: false, afterStep: (i) => { if (i === 2) before = net.named.W2.dataSync().slice(); } }),
+    generator: g, printEvery: 0, progress: false, afterStep: (i) => {
+      if (i !== 2) return;
+      before = watched.map((v) => v.dataSync().slice());
+      poison.assign(tf.scalar(NaN));
+    } }),
   /The loss is NaN at step 3 \(learning rate 0\.1\): training stopped/);
-  assert.deepEqual(net.named.W2.dataSync(), before, 'the parameters are those after step 2');
+  watched.forEach((v, k) => assert.deepEqual(v.dataSync(), before[k], 'the parameters and running statistics are those after step 2'));
+  poison.dispose();
   net.dispose();
 });
 
