@@ -121,13 +121,13 @@ export function moduleBytes(imports: { name: string; params: number }[], bodies:
     ...imports.map((i) => [...name('m'), ...name(i.name), 0x00, ...uleb1(typeOf(i.params))]),
   ];
   const funcs = bodies.map(() => [0]);
-  const exports = bodies.map((_, k) => [...name(`f${k}`), 0x00, ...uleb1(imports.length + k)]);
+  const exported = bodies.map((_, k) => [...name(`f${k}`), 0x00, ...uleb1(imports.length + k)]);
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec(types)),
     ...section(2, vec(importEntries)),
     ...section(3, vec(funcs)),
-    ...section(7, vec(exports)),
+    ...section(7, vec(exported)),
     ...section(10, vec(bodies.map((b) => b.finish()))),
   ]);
 }

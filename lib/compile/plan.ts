@@ -40,15 +40,18 @@ export class Plan {
    * `fuse` (the default), neighbouring elementwise kernels run as generated loops (fuse.ts).
    */
   constructor(readonly recording: Recording, keep: Set<number>, fuse = true) {
+    // (With `fuse`, lowering works on a rewritten copy of the calls; `this.recording` stays as recorded.)
     for (const [id, values] of recording.values) {
       if (!this.addresses.has(id) && !recording.produced.has(id)) this.bufferOf(id, values.length);
     }
+    if (fuse) recording = { ...recording, calls: foldTransposes(recording, keep) };
     const { groups, root } = fuse ? findGroups(recording, keep) : { groups: [], root: (id: number) => id };
     const groupEnding = new Map(groups.map((g) => [g.calls[g.calls.length - 1], g]));
     const grouped = new Set(groups.flatMap((g) => g.calls));
     const bodies: Body[] = [];
     const groupOps: PlanOp[] = [];
     recording.calls.forEach((call, index) => {
+      if (call.kernel === DROPPED) return;
       const group = groupEnding.get(index);
       if (group) {
         const size = (id: number) => recording.values.get(id)?.length ?? 0;
@@ -180,4 +183,35 @@ export class Plan {
       });
     };
   }
+}
+
+const DROPPED = 'Dropped';
+
+/**
+ * x^T @ w without the transpose: a matrix transpose whose only readers are matrix products taking it
+ * as their first operand becomes their `transposeA` (the gradient of a weight, x^T @ dy, runs as
+ * `matmulTN`). The transpose is dropped from the calls (marked `Dropped`).
+ */
+function foldTransposes(rec: Recording, keep: Set<number>): Call[] {
+  const calls = rec.calls.slice();
+  const readers = new Map<number, number[]>();
+  calls.forEach((c, i) => c.inputs.forEach(([, r]) => readers.set(r.id, [...(readers.get(r.id) ?? []), i])));
+  calls.forEach((t, i) => {
+    const perm = t.attrs.perm as number[] | undefined;
+    if (t.kernel !== 'Transpose' || t.inputs[0][1].shape.length !== 2 || perm?.[0] !== 1) return;
+    const out = t.outputs[0].id;
+    const users = readers.get(out) ?? [];
+    const foldable = !keep.has(out) && users.length > 0 && users.every((u) => {
+      const c = calls[u];
+      return c.kernel === 'BatchMatMul' && !c.attrs.transposeA && c.inputs[0][1].id === out && c.inputs[0][1].shape.length === 2 &&
+        c.inputs[1][1].id !== out;
+    });
+    if (!foldable) return;
+    for (const u of users) {
+      const c = calls[u];
+      calls[u] = { ...c, inputs: [['a', t.inputs[0][1]], c.inputs[1]], attrs: { ...c.attrs, transposeA: true } };
+    }
+    calls[i] = { ...t, kernel: DROPPED };
+  });
+  return calls;
 }
