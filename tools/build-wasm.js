@@ -2,12 +2,12 @@
 // Compiles the WebAssembly kernels (AssemblyScript): lib/assembly/index.ts, which exports the training-step
 // kernels of kernels.ts and the generic kernels of ops.ts, into lib/assembly/build/kernels.wasm, when a
 // source in lib/assembly, the compiler or the flags changed. Run by
-// `npm ci` (prepare), `tools/setup.js`, and by lib/wasm.ts when the module is missing or stale.
+// `npm ci` (prepare), `tools/setup.js`, and by lib/compile/simd.ts when the module is missing or stale.
 //
 //   node tools/build-wasm.js [--force]
 //
-// The module shares the memory of TensorFlow.js's WebAssembly backend, so it must not own any of it:
-// the build fails if the output has a data section or imports anything but `env.memory`.
+// The module runs on memory its caller gives it (each compiled plan has its own), so it must not own any
+// of it: the build fails if the output has a data section or imports anything but `env.memory`.
 'use strict';
 const crypto = require('crypto');
 const fs = require('fs');
