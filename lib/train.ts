@@ -166,16 +166,12 @@ export function sgdStep(options: {
   return result;
 }
 
-/** Steps just traced, whose first run is still to be checked against the eager step. */
-const unchecked = new WeakSet<CompiledStep>();
-
 /** The compiled step of `loss` for minibatches like `ix` (traced on it when new). */
 function stepFor(loss: LossFn, data: Dataset, ix: Int32Array, parameters?: tf.Variable[], training = true): CompiledStep {
   const { X, Y } = batch(data, ix);
   try {
     const { step, isNew } = compiledStep(loss, X, Y, training, parameters);
     if (isNew) {
-      unchecked.add(step);
       const note = step.fallbackNote();
       if (note) console.log(note);
     }
@@ -191,10 +187,6 @@ function runStep(step: CompiledStep, data: Dataset, ix: Int32Array, lr: number, 
   step.reload();
   step.load(data.X, data.Y, ix);
   const value = step.forward();
-  if (unchecked.has(step)) {
-    unchecked.delete(step);
-    step.checkRun();
-  }
   stopOnNonFinite(value, lr, i);
   return value;
 }
@@ -279,12 +271,7 @@ export function evaluate(loss: LossFn, data: Dataset, chunk = EVAL_ROWS): number
       const step = stepFor(loss, data, rows(start, n), undefined, false);
       step.reload();
       step.loadRange(data.X, data.Y, start);
-      const value = step.forward();
-      if (unchecked.has(step)) {
-        unchecked.delete(step);
-        step.checkRun();
-      }
-      total += value * n;
+      total += step.forward() * n;
     } else {
       total += tf.tidy(() => {
         const T = data.blockSize;

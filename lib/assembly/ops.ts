@@ -15,19 +15,7 @@
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
-@inline function ld(p: usize, i: i32): f32 { return load<f32>(at(p, i)); }
-@inline function st(p: usize, i: i32, v: f32): void { store<f32>(at(p, i), v); }
-@inline function vld(p: usize, i: i32): v128 { return v128.load(at(p, i)); }
-@inline function vst(p: usize, i: i32, v: v128): void { v128.store(at(p, i), v); }
-
-/** Store the first `n` (1 to 4) lanes of v at p[i..i+n). */
-@inline function vstPartial(p: usize, i: i32, v: v128, n: i32): void {
-  st(p, i, f32x4.extract_lane(v, 0));
-  if (n > 1) st(p, i + 1, f32x4.extract_lane(v, 1));
-  if (n > 2) st(p, i + 2, f32x4.extract_lane(v, 2));
-  if (n > 3) st(p, i + 3, f32x4.extract_lane(v, 3));
-}
+import { at, ld, st, vld, vst, vstPartial } from './access';
 
 /** Lanes 0, 1 and 2, 3 of a float32 vector as float64 vectors, and back. */
 @inline function lo64(v: v128): v128 { return f64x2.promote_low_f32x4(v); }

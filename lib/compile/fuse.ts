@@ -9,6 +9,7 @@
 import { Body, SIMD, moduleBytes } from './emit';
 import type { Call, Recording } from './record';
 import { stridesOf } from './lower';
+import { WebAssemblyApi } from './simd';
 
 /** Kernels that are views of their input (no data moves), given the cast's dtypes. */
 export function isView(call: Call): boolean {
@@ -233,14 +234,10 @@ export function groupBody(rec: Recording, group: Group, root: (id: number) => nu
 
 /** Compile the loops of a plan into one module on its memory; returns a function per group. */
 export function compileGroups(bodies: Body[], memory: unknown, vmath: Record<string, unknown>): (() => void)[] {
-  const WA = (globalThis as unknown as { WebAssembly: {
-    Module: new (bytes: Uint8Array) => object;
-    Instance: new (module: object, imports: object) => { exports: Record<string, () => void> };
-  } }).WebAssembly;
   const bytes = moduleBytes(VMATH, bodies);
-  const instance = new WA.Instance(new WA.Module(bytes), {
+  const instance = new WebAssemblyApi.Instance(new WebAssemblyApi.Module(bytes), {
     env: { memory },
     m: Object.fromEntries(VMATH.map((f) => [f.name, vmath[f.name]])),
   });
-  return bodies.map((_, k) => instance.exports[`f${k}`]);
+  return bodies.map((_, k) => instance.exports[`f${k}`] as () => void);
 }

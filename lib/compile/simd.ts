@@ -11,10 +11,10 @@ import { PROJECT_ROOT } from '../names';
  * without the DOM library, where TypeScript keeps WebAssembly's types.
  */
 export interface Memory { readonly buffer: ArrayBuffer; grow(pages: number): number }
-const WebAssemblyApi = (globalThis as unknown as { WebAssembly: {
+export const WebAssemblyApi = (globalThis as unknown as { WebAssembly: {
   Memory: new (descriptor: { initial: number }) => Memory;
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 } }).WebAssembly;
 
 /** The exports of lib/assembly (addresses are byte offsets; every buffer is float32). */
@@ -81,7 +81,7 @@ export class KernelMemory {
 
   constructor() {
     this.memory = new WebAssemblyApi.Memory({ initial: 16 });
-    this.kernels = new WebAssemblyApi.Instance(kernelModule(), { env: { memory: this.memory } }).exports as Kernels;
+    this.kernels = new WebAssemblyApi.Instance(kernelModule(), { env: { memory: this.memory } }).exports as unknown as Kernels;
   }
 
   /** A buffer of `floats` float32 values; returns its byte address. */

@@ -196,11 +196,8 @@ export class CompiledStep {
     for (const [id, values] of rec.values) if (!rec.produced.has(id)) plan.write(id, values);
   }
 
-  /**
-   * After the first whole run (on the traced minibatch): the loss and every gradient against the
-   * eager step's.
-   */
-  checkRun(): void {
+  /** After the first whole run (on the traced minibatch): the loss and every gradient against the eager step's. */
+  private checkRun(): void {
     const compare = (what: string, id: number) => {
       const want = this.rec.values.get(id)!;
       const got = this.plan.read(id);
@@ -250,7 +247,13 @@ export class CompiledStep {
     heap.set(dataY.subarray(start, start + this.rows), this.plan.address(this.yId) >> 2);
   }
 
-  /** The forward and backward pass; returns the loss. Variables are not changed yet. */
+  /** False until the first run (on the traced minibatch) has been checked against the eager step. */
+  private checked = false;
+
+  /**
+   * The forward and backward pass; returns the loss. Variables are not changed yet. The first run of a
+   * new step must be on the minibatch it was traced on: it is checked against the eager step.
+   */
   forward(): number {
     const ops = this.plan.ops;
     if (this.profile) {
@@ -261,6 +264,10 @@ export class CompiledStep {
       }
     } else {
       for (let i = 0; i < ops.length; i++) ops[i].run();
+    }
+    if (!this.checked) {
+      this.checked = true;
+      this.checkRun();
     }
     return this.plan.read(this.lossId)[0];
   }
@@ -313,7 +320,7 @@ const cache = new WeakMap<object, Map<string, CompiledStep>>();
 /**
  * The compiled step of `loss` for minibatches of this shape, this mode and these trained parameters
  * (none: evaluation), from the cache, or new: traced on (X, Y), built and checked kernel by kernel.
- * `isNew` says whether it was just traced (then run it on the same minibatch and call `checkRun`).
+ * `isNew` says whether it was just traced (then its first run must be on the same minibatch).
  */
 export function compiledStep(loss: LossFn, X: tf.Tensor2D, Y: tf.Tensor1D, training: boolean, parameters?: tf.Variable[]):
   { step: CompiledStep; isNew: boolean } {

@@ -59,8 +59,7 @@ function compareWithEager(loss: LossFn, params: tf.Variable[], what: string) {
   const { step } = compiledStep(loss, X, Y, true, params);
   step.reload();
   step.load(split.train.X, split.train.Y, ix);
-  const got = step.forward();
-  step.checkRun();
+  const got = step.forward();   // the first run: checked against the eager step
   const grads = step.grads();
   // Float32 arithmetic in another order and other polynomial approximations: 1e-4 relative to the
   // largest value (a wrong kernel is off by far more).
