@@ -7,7 +7,7 @@
  */
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { registerFastGradients } from './kernels';
+import { registerKernelFixes } from './kernels';
 import { compiling } from './compile/step';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -64,7 +64,7 @@ async function tryBackendUnguarded(name: BackendName): Promise<string | undefine
 async function choose(): Promise<BackendName> {
   // Production mode: no debug checks, and no "install tfjs-node" banner: we say what we chose.
   tf.enableProdMode();
-  registerFastGradients();
+  registerKernelFixes();
   const forced = process.env.MAKEMORE_BACKEND;
   if (forced) {
     if (!BACKENDS.includes(forced as BackendName)) {

@@ -1,5 +1,11 @@
 /**
- * A faster gradient for matrix products on TensorFlow.js's WebAssembly backend.
+ * Two fixes to TensorFlow.js's kernel registry, through its public API (registered once):
+ *
+ * 1. `UnsortedSegmentSum` for the WebAssembly backend, which lacks it: it is the gradient of
+ *    `tf.gather`, so without it no loss that gathers (e.g. `C.gather(X)`) can be trained there. Written
+ *    in plain JavaScript on the backend's public `readSync` / `write` (compiled steps run it on the
+ *    project's own kernel instead; see lib/compile/lower.ts).
+ * 2. A faster gradient for matrix products on TensorFlow.js's WebAssembly backend.
  *
  * The gradient of y = a @ b is da = dy @ b^T and db = a^T @ dy. TensorFlow.js computes these with
  * the transpose flags of matMul, which the WebAssembly backend runs 2 to 5 times slower than a plain
@@ -21,9 +27,29 @@ const mat = (x: tf.Tensor, transposed: boolean) => (transposed ? t(x) : x);
 
 let registered = false;
 
-export function registerFastGradients(): void {
+/** y[segments, ...] = 0; y[ids[j], ...] += x[j, ...] (ids out of range are skipped, as TensorFlow.js's cpu backend does). */
+function unsortedSegmentSum({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+  const be = backend as tf.KernelBackend;
+  const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
+  const segments = Number((attrs as { numSegments: number }).numSegments);
+  const values = be.readSync(x.dataId) as Float32Array;
+  const ids = be.readSync(segmentIds.dataId) as Int32Array;
+  const inner = values.length / Math.max(1, ids.length);
+  const out = new Float32Array(segments * inner);
+  ids.forEach((id, j) => {
+    if (id < 0 || id >= segments) return;
+    for (let i = 0; i < inner; i++) out[id * inner + i] += values[j * inner + i];
+  });
+  const shape = [segments, ...x.shape.slice(segmentIds.shape.length)];
+  return { dataId: be.write(out, shape, 'float32'), shape, dtype: 'float32' };
+}
+
+export function registerKernelFixes(): void {
   if (registered) return;
   registered = true;
+  if (!tf.getKernel('UnsortedSegmentSum', 'wasm')) {
+    tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: unsortedSegmentSum as unknown as tf.KernelFunc });
+  }
   tf.registerGradient({
     kernelName: 'BatchMatMul',
     inputsToSave: ['a', 'b'],

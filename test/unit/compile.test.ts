@@ -164,6 +164,19 @@ test('compiled concat, slice, gather-free embedding, one-hot and transpose equal
   tf.dispose([a, b, C]);
 });
 
+test('compiled gather (C[X] as a learner writes it) and its gradient equal TensorFlow.js\'s', () => {
+  const g = new Generator(SEED + 4);
+  const C = parameter(randn(g, [27, 4]), 'C');
+  const W = parameter(randn(g, [12, 5]), 'W');
+  const loss: LossFn = (X) => tf.tidy(() => {
+    const emb = tf.gather(C, X.reshape([-1])).reshape([X.shape[0], 12]);   // C[X].view(B, -1)
+    return tf.sum(tf.tanh(emb.matMul(W))) as tf.Scalar;
+  });
+  const step = compareWithEager(loss, [C, W], 'gather');
+  assert.ok(!step.fallbacks.has('GatherV2') && !step.fallbacks.has('UnsortedSegmentSum'), 'gather and its gradient run on the SIMD kernels');
+  tf.dispose([C, W]);
+});
+
 /** The lecture's MLP edited as a learner would: ReLU, a second hidden layer, a layer norm (tf.moments over axis 1). */
 function editedMLP(g: Generator) {
   const C = parameter(randn(g, [27, 10]), 'C');
