@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Dataset } from './data';
 import { LiveOutput, inNotebook } from './display';
 import { FusedStep } from './fused';
+import { watchInterrupt } from './interrupt';
 import { item } from './ops';
 import { std as stdOf } from './diagnostics';
 import { Generator } from './random';
@@ -191,10 +192,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const ud: number[][] = [];
   const t0 = Date.now();
   // In a notebook, Kernel > Interrupt (SIGINT) stops the loop at the next yield; elsewhere Ctrl+C
-  // keeps its default meaning.
-  let interrupted = false;
-  const onInterrupt = () => { interrupted = true; };
-  if (inNotebook()) process.on('SIGINT', onInterrupt);
+  // keeps its default meaning. Not process.on here: see lib/interrupt.ts (it killed the kernel).
+  const interrupt = inNotebook() ? watchInterrupt() : undefined;
   // The fused step when the network allows it (same numbers, a fraction of the time), else TensorFlow.js.
   let fused = FusedStep.create(loss, parameters, batchSize ?? 32, data.blockSize).step;
   try {
@@ -232,10 +231,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         fused?.reload();
       }
       if (printed || shown) await yieldToEventLoop();
-      if (interrupted) throw new Error(`Interrupted after step ${i}: the parameters are those after that step.`);
+      if (interrupt?.requested()) throw new Error(`Interrupted after step ${i}: the parameters are those after that step.`);
     }
   } finally {
-    process.off('SIGINT', onInterrupt);
+    interrupt?.stop();
     if (fused) {
       fused.publish();
       fused.dispose();
