@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Dataset } from './data';
 import { LiveOutput, inNotebook } from './display';
 import { CompiledStep, LossFn, compiledStep, compiling } from './compile/step';
+import { watchInterrupt } from './interrupt';
 import { item } from './ops';
 import { std as stdOf } from './diagnostics';
 import { Generator } from './random';
@@ -209,10 +210,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const ud: number[][] = [];
   const t0 = Date.now();
   // In a notebook, Kernel > Interrupt (SIGINT) stops the loop at the next yield; elsewhere Ctrl+C
-  // keeps its default meaning.
-  let interrupted = false;
-  const onInterrupt = () => { interrupted = true; };
-  if (inNotebook()) process.on('SIGINT', onInterrupt);
+  // keeps its default meaning. Not process.on here: see lib/interrupt.ts (it killed the kernel).
+  const interrupt = inNotebook() ? watchInterrupt() : undefined;
   const compiled = compiling();
   let step: CompiledStep | undefined;
   try {
@@ -239,10 +238,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const shown = progress.update(i, value, i === steps - 1);
       options.afterStep?.(i, value);
       if (printed || shown) await yieldToEventLoop();
-      if (interrupted) throw new Error(`Interrupted after step ${i}: the parameters are those after that step.`);
+      if (interrupt?.requested()) throw new Error(`Interrupted after step ${i}: the parameters are those after that step.`);
     }
   } finally {
-    process.off('SIGINT', onInterrupt);
+    interrupt?.stop();
     step?.publish();
   }
   let kernelTimes: Record<string, number> | undefined;

@@ -2,20 +2,57 @@
 steps read as JSON from stdin, and print what each execution produced as JSON on stdout.
 
 Steps: {"execute": "code"} runs code and records its outputs; {"write": path, "text": "..."}
-writes a file (to edit a library module between executions).
+writes a file (to edit a library module between executions); {"execute": "code", "interrupt_after": s}
+also interrupts the kernel as Kernel > Interrupt does (SIGINT to its process group) s seconds after
+the execution starts, and records how many seconds the cell took to end after that. A kernel that
+dies gives the status "dead", for that step and every later one.
 """
 import json
+import queue
 import sys
 import time
 
 from jupyter_client.manager import start_new_kernel
 
 
-def run(client, code, timeout=120):
+class KernelDied(Exception):
+    pass
+
+
+def next_msg(get, km, timeout):
+    """The next message of a channel, or queue.Empty after timeout; polls so that a kernel that died
+    is noticed at once rather than at the timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return get(timeout=max(0.01, min(0.2, deadline - time.monotonic())))
+        except queue.Empty:
+            if not km.is_alive():
+                raise KernelDied()
+            if time.monotonic() >= deadline:
+                raise
+
+
+def run(client, km, code, timeout=120, interrupt_after=None):
     msg_id = client.execute(code, stop_on_error=False)
+    interrupt_at = None if interrupt_after is None else time.monotonic() + interrupt_after
+    interrupted_at = None
     outputs, status = [], None
     while True:
-        msg = client.get_iopub_msg(timeout=timeout)
+        if interrupt_at is not None and interrupted_at is None and time.monotonic() >= interrupt_at:
+            km.interrupt_kernel()
+            interrupted_at = time.monotonic()
+        waiting_to_interrupt = interrupt_at is not None and interrupted_at is None
+        try:
+            msg = next_msg(client.get_iopub_msg, km, max(0, interrupt_at - time.monotonic()) if waiting_to_interrupt else timeout)
+        except queue.Empty:
+            if waiting_to_interrupt:
+                continue
+            raise
+        except KernelDied:
+            process = getattr(km.provisioner, "process", None)
+            # A negative exit code -N: killed by signal N (-2: SIGINT).
+            return {"status": "dead", "outputs": outputs, "exit_code": process.poll() if process else None}
         if msg["parent_header"].get("msg_id") != msg_id:
             continue
         kind, content = msg["msg_type"], msg["content"]
@@ -27,6 +64,7 @@ def run(client, code, timeout=120):
             outputs.append({"type": "error", "ename": content["ename"], "evalue": content["evalue"]})
         elif kind == "status" and content["execution_state"] == "idle":
             break
+    ended = time.monotonic()
     while True:
         reply = client.get_shell_msg(timeout=timeout)
         if reply["parent_header"].get("msg_id") == msg_id:
@@ -34,7 +72,10 @@ def run(client, code, timeout=120):
     status = reply["content"].get("status")
     if status == "error":
         time.sleep(0.5)  # tslab aborts whatever arrives in the 200 ms after an error
-    return {"status": status, "outputs": outputs}
+    result = {"status": status, "outputs": outputs}
+    if interrupted_at is not None:
+        result["seconds_after_interrupt"] = ended - interrupted_at
+    return result
 
 
 def main():
@@ -43,8 +84,10 @@ def main():
     results = []
     try:
         for step in steps:
-            if "execute" in step:
-                results.append(run(client, step["execute"]))
+            if results and results[-1]["status"] == "dead":
+                results.append({"status": "dead", "outputs": []})
+            elif "execute" in step:
+                results.append(run(client, km, step["execute"], interrupt_after=step.get("interrupt_after")))
             elif "write" in step:
                 with open(step["write"], "w") as f:
                     f.write(step["text"])

@@ -9,7 +9,7 @@ import { NAMES_FILE, ROOT } from '../helpers/paths';
 
 const { venvPython, jupyterEnv } = require('../../tools/common');
 
-interface Result { status: string; outputs: { type: string; name?: string; text?: string; data?: Record<string, string>; evalue?: string }[] }
+interface Result { status: string; exit_code?: number; seconds_after_interrupt?: number; outputs: { type: string; name?: string; text?: string; data?: Record<string, string>; evalue?: string }[] }
 
 function session(steps: object[]): Result[] {
   const r = spawnSync(venvPython(), [path.join(ROOT, 'test', 'helpers', 'kernel_session.py')], {
@@ -84,4 +84,76 @@ test('a library file deleted and written again while a cell runs (git checkout, 
   } finally {
     fs.rmSync(file, { force: true });
   }
+});
+
+// Kernel > Interrupt (issue 13): SIGINT to the kernel, as JupyterLab sends it, during a long training cell. mm.train
+// used to add its SIGINT listener while tslab ran the cell in vm.runInThisContext({ breakOnSigint: true }), which
+// left the signal's action at "exit": the kernel died with every variable (lib/interrupt.ts).
+test('Kernel > Interrupt during training stops it after a whole step; the kernel lives on with those parameters', () => {
+  const results = session([
+    { execute: `import * as mm from './lib/index';
+await mm.initBackend();
+const split = mm.splitDataset(await mm.loadNames(), 3, 42);
+const net = mm.stageNetwork('batchnorm', new mm.Generator(2147483647));
+const trainFor = (steps: number, on: typeof net, progress: boolean) => mm.train({ parameters: on.parameters, loss: on.loss,
+  data: split.train, steps: steps, learningRate: () => 0.1, generator: new mm.Generator(1), printEvery: 0, progress: progress });
+const seen = { error: '' };  // the interrupted cell's error, for the next cell (a failed cell's declarations are lost)` },
+    { execute: 'await trainFor(1000000, net, true).catch((e) => { seen.error = e.message; throw e; });', interrupt_after: 2 },
+    // The same seeds, uninterrupted, for the steps the error says were done (after step i: i + 1): the very same values.
+    { execute: `const done = Number(/after step (\\d+)/.exec(seen.error)![1]) + 1;
+const replay = mm.stageNetwork('batchnorm', new mm.Generator(2147483647));
+await trainFor(done, replay, false);
+const values = (of: typeof net) => [...of.parameters, of.bnmeanRunning, of.bnstdRunning].flatMap((v) => Array.from(v.dataSync()));
+const mine = values(net), theirs = values(replay);
+console.log(\`\${done} steps: finite \${mine.every(Number.isFinite)}, \${mine.filter((x, k) => x !== theirs[k]).length} of \${mine.length} values differ from a run of \${done} steps\`);
+console.log(\`dev loss \${mm.evaluate(net.loss, split.dev).toFixed(4)}\`);` },
+    // Training again works, and tslab's own interrupt of an awaiting cell is back (and does not kill the kernel).
+    { execute: `const again = await trainFor(50, net, true);\nconsole.log('trained again: ' + again.lossi.length);` },
+    { execute: `await new Promise((resolve) => setTimeout(resolve, 20000));`, interrupt_after: 1 },
+    { execute: `console.log('still alive');` },
+  ]);
+  const [ready, interrupted, compared, again, waiting, alive] = results;
+  assert.equal(ready.status, 'ok', text(ready));
+  assert.notEqual(interrupted.status, 'dead', `the interrupt killed the kernel (exit code ${interrupted.exit_code}; -2: SIGINT)`);
+  assert.equal(interrupted.status, 'error', text(interrupted));
+  const stopped = text(interrupted).match(/Interrupted after step (\d+): the parameters are those after that step/);
+  assert.ok(stopped, text(interrupted));
+  assert.ok(interrupted.seconds_after_interrupt! < 2, `the cell ended ${interrupted.seconds_after_interrupt} s after the interrupt`);
+  const done = Number(stopped[1]) + 1;
+  assert.ok(done > 100, `only ${done} steps in 2 s`);
+  assert.equal(compared.status, 'ok', text(compared));
+  assert.match(text(compared), new RegExp(`^${done} steps: finite true, 0 of \\d+ values differ from a run of ${done} steps$`, 'm'));
+  assert.match(text(compared), /^dev loss [2-3]\.\d{4}$/m);
+  assert.match(text(again), /trained again: 50/);
+  assert.notEqual(waiting.status, 'dead', `the second interrupt killed the kernel (exit code ${waiting.exit_code})`);
+  assert.match(text(waiting), /Interrupted asynchronously/);
+  assert.ok(waiting.seconds_after_interrupt! < 2, `the cell ended ${waiting.seconds_after_interrupt} s after the interrupt`);
+  assert.match(text(alive), /still alive/);
+});
+
+// mm.evaluate and mm.sampleNames are synchronous: tslab's breakOnSigint ends such a cell, and nothing of ours listens.
+test('Kernel > Interrupt during a long evaluate or sampleNames cell ends that cell; the kernel and the network are as before', () => {
+  const [ready, evaluating, evaluated, sampling, sampled] = session([
+    { execute: `import * as mm from './lib/index';
+await mm.initBackend();
+const words = await mm.loadNames();
+const split = mm.splitDataset(words, 3, 42);
+const net = new mm.DeepNetwork({ generator: new mm.Generator(2147483647) });
+net.train(false);
+const before = mm.evaluate(net.loss, split.dev);
+const sample = () => mm.sampleNames((X) => net.logits(X), { generator: new mm.Generator(7), itos: mm.buildVocabulary(words).itos, blockSize: 3 });
+const namesBefore = sample().join(' ');` },
+    { execute: 'for (let k = 0; k < 10000; k++) mm.evaluate(net.loss, split.dev);', interrupt_after: 1.5 },
+    { execute: `console.log('same loss: ' + (mm.evaluate(net.loss, split.dev) === before));` },
+    { execute: 'for (let k = 0; k < 100000; k++) sample();', interrupt_after: 1.5 },
+    { execute: `console.log('same names: ' + (sample().join(' ') === namesBefore));` },
+  ]);
+  assert.equal(ready.status, 'ok', text(ready));
+  for (const cut of [evaluating, sampling]) {
+    assert.notEqual(cut.status, 'dead', `the interrupt killed the kernel (exit code ${cut.exit_code})`);
+    assert.match(text(cut), /Script execution was interrupted/);
+    assert.ok(cut.seconds_after_interrupt! < 2, `the cell ended ${cut.seconds_after_interrupt} s after the interrupt`);
+  }
+  assert.match(text(evaluated), /same loss: true/);
+  assert.match(text(sampled), /same names: true/);
 });
