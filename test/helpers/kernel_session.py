@@ -8,6 +8,7 @@ the execution starts, and records how many seconds the cell took to end after th
 dies gives the status "dead", for that step and every later one.
 """
 import json
+import subprocess
 import queue
 import sys
 import time
@@ -80,7 +81,8 @@ def run(client, km, code, timeout=120, interrupt_after=None):
 
 def main():
     steps = json.load(sys.stdin)
-    km, client = start_new_kernel(kernel_name="tslab", startup_timeout=60)
+    # The kernel process must not write into our stdout, which carries the JSON answer.
+    km, client = start_new_kernel(kernel_name="tslab", startup_timeout=60, stdout=subprocess.DEVNULL)
     results = []
     try:
         for step in steps:
