@@ -46,8 +46,8 @@ export function matmulTN(x: usize, w: usize, y: usize, M: i32, K: i32, N: i32): 
       let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
       for (let k = 0; k < K; k++) {
         const w0 = vld(w, k * N + j), w1 = vld(w, k * N + j + 4);
-        const a0 = f32x4.splat(ld(x, i * rs + k * cs)), a1 = f32x4.splat(ld(x, (i + 1) * rs + k * cs));
-        const a2 = f32x4.splat(ld(x, (i + 2) * rs + k * cs)), a3 = f32x4.splat(ld(x, (i + 3) * rs + k * cs));
+        const a0 = v128.load32_splat(at(x, i * rs + k * cs)), a1 = v128.load32_splat(at(x, (i + 1) * rs + k * cs));
+        const a2 = v128.load32_splat(at(x, (i + 2) * rs + k * cs)), a3 = v128.load32_splat(at(x, (i + 3) * rs + k * cs));
         c00 = f32x4.add(c00, f32x4.mul(a0, w0)); c01 = f32x4.add(c01, f32x4.mul(a0, w1));
         c10 = f32x4.add(c10, f32x4.mul(a1, w0)); c11 = f32x4.add(c11, f32x4.mul(a1, w1));
         c20 = f32x4.add(c20, f32x4.mul(a2, w0)); c21 = f32x4.add(c21, f32x4.mul(a2, w1));
@@ -69,7 +69,7 @@ export function matmulTN(x: usize, w: usize, y: usize, M: i32, K: i32, N: i32): 
     for (let j = 0; j < N; j += 8) {
       let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
       for (let k = 0; k < K; k++) {
-        const a = f32x4.splat(ld(x, i * rs + k * cs));
+        const a = v128.load32_splat(at(x, i * rs + k * cs));
         c0 = f32x4.add(c0, f32x4.mul(a, vld(w, k * N + j)));
         c1 = f32x4.add(c1, f32x4.mul(a, vld(w, k * N + j + 4)));
       }
