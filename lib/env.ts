@@ -1,0 +1,23 @@
+/**
+ * What the library reads from its host. It runs on node (notebooks, tests, tools) and in a browser's
+ * Web Worker (the playground, dist/playground.html), where there is no `process`: no environment
+ * variables, no terminal, no signals.
+ */
+const nodeProcess = typeof process === 'undefined' ? undefined : process;
+
+/** An environment variable; undefined when it is unset or when there is no environment (a browser). */
+export function envVar(name: string): string | undefined {
+  return nodeProcess?.env[name];
+}
+
+/** Standard error, when it is a terminal (a progress bar can redraw its line there). */
+export function terminal(): NodeJS.WriteStream | undefined {
+  return nodeProcess?.stderr?.isTTY ? nodeProcess.stderr : undefined;
+}
+
+/** Listen to a signal of the process (Kernel > Interrupt sends SIGINT); returns how to stop listening. */
+export function onSignal(signal: NodeJS.Signals, listener: () => void): () => void {
+  if (!nodeProcess?.on) return () => {};
+  nodeProcess.on(signal, listener);
+  return () => { nodeProcess.off(signal, listener); };
+}
