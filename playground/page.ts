@@ -50,6 +50,10 @@ function showMessage(lines: string[]): void {
 // One worker per run: a new run starts from nothing (no compiled step, no tensor of the last run).
 let worker: Worker | undefined;
 let workerUrl: string | undefined;
+// The worker sends pictures a few times a second; only the newest are drawn.
+let latest: Pictures | undefined;
+const stale = new Set<keyof Pictures>();
+let frameAsked = false;
 
 function endRun(): void {
   worker?.terminate();
@@ -69,6 +73,7 @@ function train(): boolean {
   showMessage([]);
   printed.textContent = '';
   latest = undefined;
+  stale.clear();
   for (const name of PICTURES) byId(name).replaceChildren();
   workerUrl ??= URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
   const w = new Worker(workerUrl);
@@ -105,22 +110,26 @@ function receive(m: FromWorker): void {
   } else if (m.type === 'error') fail(m.message);
 }
 
-// The worker sends pictures a few times a second; draw only the newest, once per frame.
-let latest: Pictures | undefined;
-let frameAsked = false;
-
 function draw(pictures: Pictures): void {
   latest = pictures;
-  if (frameAsked) return;
+  PICTURES.forEach((name) => stale.add(name));
+  askFrame();
+}
+
+// Plotly takes 50 to 300 ms to redraw one of these figures on a slow machine: one figure per frame,
+// so that clicks and typing get in between.
+function askFrame(): void {
+  if (frameAsked || stale.size === 0) return;
   frameAsked = true;
   requestAnimationFrame(() => {
     frameAsked = false;
-    if (!latest) return;
-    for (const name of PICTURES) {
-      const { data, layout } = latest[name];
-      Plotly.react(byId(name), data, { ...layout, height: 340, margin: { t: 40, r: 10, b: 40, l: 60 }, legend: { font: { size: 10 } } },
-        { displaylogo: false, responsive: true });
-    }
+    const name = PICTURES.find((n) => stale.has(n));
+    if (!latest || !name) return;
+    stale.delete(name);
+    const { data, layout } = latest[name];
+    Plotly.react(byId(name), data, { ...layout, height: 340, margin: { t: 40, r: 10, b: 40, l: 60 }, legend: { font: { size: 10 } } },
+      { displaylogo: false, responsive: true });
+    askFrame();
   });
 }
 

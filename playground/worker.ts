@@ -26,8 +26,8 @@ declare const NAMES_TEXT: string;
 
 /** The notebooks print the loss every 1,000 steps (notebook 06: steps 0 and 1,000 of 1,001). */
 const PRINT_EVERY = 1000;
-/** New pictures about three times a second: each stretch of steps takes about this long. */
-const STRETCH_MS = 300;
+/** New pictures about twice a second (drawing them takes the page a while): each stretch of steps takes about this long. */
+const STRETCH_MS = 500;
 
 const send = (message: FromWorker) => self.postMessage(message);
 const pause = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -78,9 +78,9 @@ async function run(settings: Settings): Promise<void> {
   try {
     while (done < steps && !stopAsked) {
       // A stretch ends at every printed step (0, 1000, ...), whose loss its sgdStep returns exactly,
-      // and is long enough for about STRETCH_MS of work.
+      // and is long enough for about STRETCH_MS of work (10 steps first, to measure how long one takes).
       const nextPrinted = Math.ceil(done / PRINT_EVERY) * PRINT_EVERY;
-      const wanted = done === 0 ? 1 : Math.max(1, Math.round(STRETCH_MS / msPerStep));
+      const wanted = done === 0 ? 1 : msPerStep === 0 ? 10 : Math.max(1, Math.round(STRETCH_MS / msPerStep));
       const n = Math.min(wanted, steps - done, nextPrinted - done + 1);
       const started = performance.now();
       try {
