@@ -122,8 +122,8 @@ async function run(settings: Settings): Promise<void> {
  */
 function pictures(net: DeepNetwork, parameters: tf.Variable[], names: string[], grads: tf.NamedTensorMap,
   ud: number[][], lossi: number[]): { pictures: Pictures; lines: string[] } {
-  const forward = ex.forwardPicture(net.layers, 'forward: activations of the tanh layers');
-  const backward = ex.backwardPicture(net.layers, 'backward: gradients at the tanh layers');
+  const forward = ex.forwardPicture(net.layers, 'forward: activations');
+  const backward = ex.backwardPicture(net.layers, 'backward: activation gradients');
   const weights = ex.parameterPicture(parameters, names, grads, 'weight gradients');
   const loss = lossCurve(lossi, { title: 'training loss (log10, per step)' });
   // Plain SVG lines rather than WebGL: a few thousand points draw fast enough, and a machine without
@@ -132,7 +132,7 @@ function pictures(net: DeepNetwork, parameters: tf.Variable[], names: string[], 
   return {
     pictures: {
       forward: forward.figure, backward: backward.figure, weights: weights.figure, loss,
-      update: ex.updatePicture(ud, parameters, names, 'update:data ratio (log10), guide at -3'),
+      update: ex.updatePicture(ud, parameters, names, 'update:data ratio (log10)'),
     },
     lines: ['', 'forward:', ...forward.lines, '', 'backward:', ...backward.lines, '', 'weights:', ...weights.lines],
   };

@@ -191,7 +191,7 @@ test('defaults, Train: notebook 06\'s lines and the four pictures, drawn while i
   await page.context().close();
 });
 
-test('bad values get a message on the page, and nothing runs', async () => {
+test('bad values get a message on the page and nothing runs; a run that diverges stops with a message', async () => {
   const { page, problems, requests } = await openPage();
   const cases: [string, string, RegExp][] = [
     ['learning rate', '0', /^Learning rate: "0" is not a number above 0.*at 0 the weights never change/m],
@@ -209,6 +209,19 @@ test('bad values get a message on the page, and nothing runs', async () => {
     assert.match((await page.textContent('#message')) ?? '', message);
     assert.equal(await printed(page), '', 'nothing ran');
   }
+
+  // A run that diverges (no tanh, no batch norm, gain 10, learning rate 10) stops with a message.
+  await page.getByRole('button', { name: "Lecture's settings" }).click();
+  await page.getByLabel('batch norm', { exact: true }).uncheck();
+  await page.getByLabel('tanh', { exact: true }).uncheck();
+  await page.getByLabel('gain of the Linear weights', { exact: true }).fill('10');
+  await page.getByLabel('learning rate', { exact: true }).fill('10');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await page.waitForFunction(() => document.body.dataset.state !== 'running', null, { timeout: 60000 });
+  assert.equal(await state(page), 'error');
+  assert.match((await page.textContent('#message')) ?? '', /^Steps? \d+( to \d+)?: The loss is (NaN|Infinity|-Infinity) \(learning rate 10\): training stopped/);
+  assert.match(await printed(page), /^ {6}0\/ {3}1001: \d+\.\d{4}\n/);
+
   assert.deepEqual(problems, []);
   assert.deepEqual(requests, []);
   await page.context().close();
