@@ -60,14 +60,14 @@ function endRun(): void {
   worker = undefined;
 }
 
-/** Start a run from scratch with the form's settings; false (and a message) when they are wrong. */
-function train(): boolean {
+/** Start a run from scratch with the form's settings; when they are wrong, say why instead. */
+function startRun(): void {
   const read = readSettings(readForm());
   if ('errors' in read) {
     endRun();
     showMessage(read.errors);
     setState('error');
-    return false;
+    return;
   }
   endRun();
   showMessage([]);
@@ -83,7 +83,6 @@ function train(): boolean {
   send({ type: 'train', settings: read.settings });
   status.textContent = 'starting';
   setState('running');
-  return true;
 }
 
 const send = (m: ToWorker) => worker?.postMessage(m);
@@ -135,7 +134,7 @@ function askFrame(): void {
 
 form.addEventListener('submit', (event) => {
   event.preventDefault();
-  train();
+  startRun();
 });
 stopButton.addEventListener('click', () => {
   send({ type: 'stop' });
@@ -145,7 +144,7 @@ stopButton.addEventListener('click', () => {
 // A setting changed during a run: run again from scratch with the new settings.
 form.addEventListener('change', () => {
   const state = document.body.dataset.state;
-  if (state === 'running' || state === 'stopping') train();
+  if (state === 'running' || state === 'stopping') startRun();
   else {
     const read = readSettings(readForm());
     showMessage('errors' in read ? read.errors : []);
