@@ -2,7 +2,6 @@
  * From names to training examples, as in makemore: the vocabulary, the (context -> next char)
  * dataset, and the seeded 80/10/10 split of the lecture.
  */
-import { loadNames } from './names';
 import { PyRandom } from './random';
 
 /** '.' is index 0 (start and end of a name), 'a'..'z' are 1..26. */
@@ -66,11 +65,4 @@ export function splitDataset(words: string[], blockSize = 3, seed = 42, vocab: V
     dev: buildDataset(shuffled.slice(n1, n2), blockSize, vocab),
     test: buildDataset(shuffled.slice(n2), blockSize, vocab),
   };
-}
-
-/** Everything the notebooks start from: the names, the vocabulary and the lecture's split. */
-export async function loadData(blockSize = 3): Promise<{ words: string[]; vocab: Vocabulary } & Split> {
-  const words = await loadNames();
-  const vocab = buildVocabulary(words);
-  return { words, vocab, ...splitDataset(words, blockSize, 42, vocab) };
 }

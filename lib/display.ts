@@ -2,8 +2,6 @@
  * Showing things in the notebook: a thin layer over tslab's display, with a plain-text fallback
  * when the code runs outside a kernel (node, tests, a terminal).
  */
-import * as crypto from 'crypto';
-
 /** A MIME bundle, as Jupyter's display_data message carries it. */
 export type MimeBundle = Record<string, string | object>;
 
@@ -34,9 +32,13 @@ export function display(bundle: MimeBundle, displayId?: string, update = false):
   }
 }
 
+/** Display ids unique within this kernel's life: the time it started and a counter. */
+const sessionTag = Date.now().toString(36);
+let liveOutputs = 0;
+
 /** An output that can be replaced in place (a progress line, say). */
 export class LiveOutput {
-  private readonly id = crypto.randomBytes(8).toString('hex');
+  private readonly id = `live-${sessionTag}-${++liveOutputs}`;
   private shown = false;
 
   update(bundle: MimeBundle): void {

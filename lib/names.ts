@@ -6,10 +6,13 @@
  *   2. `data/names.txt` in the project, when it is already there;
  *   3. a download from `NAMES_URL` (or `MAKEMORE_NAMES_URL`), checked by SHA-256 and written
  *      atomically (to a temporary file, then renamed), so a partial or wrong file is never kept.
+ * And `loadData`: the names, the vocabulary and the lecture's split in one call (data.ts itself reads
+ * no file, so that it runs in the browser too).
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { Split, Vocabulary, buildVocabulary, splitDataset } from './data';
 
 export const NAMES_URL = 'https://raw.githubusercontent.com/karpathy/makemore/master/names.txt';
 export const NAMES_SHA256 = '0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d';
@@ -79,4 +82,11 @@ export async function loadNames(options: LoadOptions = {}): Promise<string[]> {
   const bytes = fs.readFileSync(file);
   checkBytes(bytes, `${file} (delete it to download it again)`, file);
   return bytes.toString('utf8').split('\n').filter((w) => w.length > 0);
+}
+
+/** Everything the notebooks start from: the names, the vocabulary and the lecture's split. */
+export async function loadData(blockSize = 3): Promise<{ words: string[]; vocab: Vocabulary } & Split> {
+  const words = await loadNames();
+  const vocab = buildVocabulary(words);
+  return { words, vocab, ...splitDataset(words, blockSize, 42, vocab) };
 }

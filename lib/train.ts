@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Dataset } from './data';
 import { LiveOutput, inNotebook } from './display';
+import { terminal } from './env';
 import { CompiledStep, LossFn, compiledStep, compiling } from './compile/step';
 import { watchInterrupt } from './interrupt';
 import { item } from './ops';
@@ -74,7 +75,7 @@ export function formatStep(step: number, steps: number, loss: number): string {
 /** Shows how far training is: in place in a notebook, a bar on a terminal, nothing otherwise. */
 class Progress {
   private readonly live = inNotebook() ? new LiveOutput() : undefined;
-  private readonly tty = !this.live && process.stderr.isTTY;
+  private readonly tty = this.live ? undefined : terminal();
   private readonly t0 = Date.now();
   private last = 0;
 
@@ -94,7 +95,7 @@ class Progress {
     const line = `step ${done.toLocaleString('en')}/${this.steps.toLocaleString('en')} [${bar}] ${(frac * 100).toFixed(0)}%  ` +
       `loss ${loss.toFixed(4)}  ${msPerStep.toFixed(2)} ms/step  ${done === this.steps ? 'done' : `${eta} s left`}`;
     if (this.live) this.live.update({ 'text/plain': line });
-    else process.stderr.write(`\r${line}${done === this.steps ? '\n' : ''}`);
+    else this.tty!.write(`\r${line}${done === this.steps ? '\n' : ''}`);
     return true;
   }
 }
@@ -102,8 +103,10 @@ class Progress {
 /**
  * Let the event loop run: the kernel sends what was printed or displayed (its message socket
  * takes one send at a time and fails if a loop never yields), and an interrupt can arrive.
+ * (A browser has no setImmediate: there a zero timeout does the same.)
  */
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+const yieldToEventLoop = () => new Promise<void>((resolve) =>
+  (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 
 export interface StepResult {
   /** The minibatch loss of this step. */

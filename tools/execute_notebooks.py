@@ -3,8 +3,9 @@ self-contained HTML page, with an index linking them in order.
 
 Run through `npm start` (tools/run-notebooks.js), which sets up the environment first.
 Writes, for every notebook NAME in notebooks/: OUT/NAME.ipynb (executed), OUT/NAME.html, and
-OUT/index.html. Files are written atomically: a failed notebook never leaves a half-written export
-and never touches the exports of the others.
+OUT/index.html, which also links OUT/playground.html (built next by tools/build-playground.ts).
+Files are written atomically: a failed notebook never leaves a half-written export and never
+touches the exports of the others.
 """
 import argparse
 import datetime
@@ -106,6 +107,8 @@ def write_index(out: Path, entries, profile):
 <ol>
 {rows}
 </ol>
+<p><a href="playground.html">The playground</a>: train the lecture's deep network in your browser, with your own
+gain, batch norm, tanh, learning rate, depth, width, steps and seed, and watch the four pictures as it trains.</p>
 </body></html>
 """)
 

@@ -28,7 +28,7 @@ function sleb(n: number, out: number[]): void {
   }
 }
 
-const bytesOf = (s: string) => [...Buffer.from(s, 'utf8')];
+const bytesOf = (s: string) => [...new TextEncoder().encode(s)];   // UTF-8, in node and in browsers
 const vec = (items: number[][]) => { const out: number[] = []; uleb(items.length, out); items.forEach((i) => out.push(...i)); return out; };
 const section = (id: number, body: number[]) => { const out = [id]; uleb(body.length, out); return out.concat(body); };
 const name = (s: string) => { const b = bytesOf(s); const out: number[] = []; uleb(b.length, out); return out.concat(b); };
@@ -67,9 +67,9 @@ export class Body {
   op(...bytes: number[]) { this.code.push(...bytes); return this; }
   simd(op: number, ...immediates: number[]) { this.code.push(0xfd); uleb(op, this.code); this.code.push(...immediates); return this; }
   f32Splat(v: number) {
-    const b = Buffer.alloc(4);
-    b.writeFloatLE(v);
-    this.code.push(0x43, ...b);
+    const b = new DataView(new ArrayBuffer(4));
+    b.setFloat32(0, v, true);   // little-endian, as WebAssembly encodes constants
+    this.code.push(0x43, ...new Uint8Array(b.buffer));
     return this.simd(SIMD.splatF32);
   }
   /** v128.load / v128.store at the address on the stack (alignment hint 1 byte: any address). */

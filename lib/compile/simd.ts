@@ -2,10 +2,6 @@
  * The project's WebAssembly SIMD kernels (`lib/assembly/`, AssemblyScript), each plan's instance of
  * them on a memory of its own, and a simple allocator: a plan allocates its buffers once.
  */
-import * as fs from 'fs';
-import * as path from 'path';
-import { PROJECT_ROOT } from '../names';
-
 /**
  * The parts of the WebAssembly API we use, typed here: the notebooks' kernel (tslab) compiles
  * without the DOM library, where TypeScript keeps WebAssembly's types.
@@ -57,15 +53,33 @@ export const BinaryOp = {
 export const ReduceOp = { sum: 0, mean: 1, max: 2, min: 3, prod: 4, any: 5, all: 6, argMax: 7, argMin: 8 } as const;
 
 let compiled: object | undefined;
+let givenBytes: Uint8Array | undefined;
 
-/** The compiled module; builds it first if it is missing or older than its source. */
+/**
+ * Use these bytes as the kernels' module (lib/assembly/build/kernels.wasm) instead of the file: a
+ * bundle for the browser (the playground) carries them inline, as there is no file system to read.
+ * Call it before the first plan is built.
+ */
+export function useKernelModule(bytes: Uint8Array): void {
+  givenBytes = bytes;
+  compiled = undefined;
+}
+
+/** On node: the file, built first if it is missing or older than its source. */
+function kernelFileBytes(): Uint8Array {
+  // Required here, not imported: a browser bundle that was given the bytes never loads them.
+  const fs = require('fs') as typeof import('fs');
+  const path = require('path') as typeof import('path');
+  const root = path.resolve(__dirname, '..', '..');
+  // tools/build-wasm.js is plain Node.js; it compiles with AssemblyScript when needed.
+  const builder = require(path.join(root, 'tools', 'build-wasm.js')) as { build(): boolean; OUT: string };
+  if (builder.build()) console.log(`built the WebAssembly kernels: ${path.relative(root, builder.OUT)}`);
+  return fs.readFileSync(builder.OUT);
+}
+
+/** The compiled module of the kernels. */
 function kernelModule(): object {
-  if (!compiled) {
-    // tools/build-wasm.js is plain Node.js; it compiles with AssemblyScript when needed.
-    const builder = require(path.join(PROJECT_ROOT, 'tools', 'build-wasm.js')) as { build(): boolean; OUT: string };
-    if (builder.build()) console.log(`built the WebAssembly kernels: ${path.relative(PROJECT_ROOT, builder.OUT)}`);
-    compiled = new WebAssemblyApi.Module(fs.readFileSync(builder.OUT));
-  }
+  if (!compiled) compiled = new WebAssemblyApi.Module(givenBytes ?? kernelFileBytes());
   return compiled;
 }
 

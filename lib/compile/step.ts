@@ -18,12 +18,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { Plan, PlanOp } from './plan';
 import { record, Recording } from './record';
+import { envVar } from '../env';
 
 export type LossFn = (X: tf.Tensor2D, Y: tf.Tensor1D, training: boolean) => tf.Scalar;
 
 /** Whether training and evaluation compile (`MAKEMORE_COMPILE`, default on). */
 export function compiling(): boolean {
-  const v = process.env.MAKEMORE_COMPILE;
+  const v = envVar('MAKEMORE_COMPILE');
   if (v === undefined || v === '' || v === '1') return true;
   if (v === '0') return false;
   throw new Error(`MAKEMORE_COMPILE=${v} is not allowed: use 1 (compile training steps, the default) or 0 (run them eagerly on TensorFlow.js).`);
@@ -126,7 +127,7 @@ export class CompiledStep {
       this.variables = [...recording.variables].map(([v, id]) => ({ v, id }));
       const keep = new Set<number>([this.lossId, ...this.trained.map((p) => p.grad), ...recording.assigned.values(),
         ...recording.refreshed.map((r) => r.id)]);
-      this.plan = new Plan(recording, keep, process.env.MAKEMORE_FUSE !== '0');
+      this.plan = new Plan(recording, keep, envVar('MAKEMORE_FUSE') !== '0');
       const sabotage = testing.sabotage;
       if (sabotage) this.plan.ops.forEach((op) => { if (op.kernels.includes(sabotage.kernel)) op.run = sabotage.wrap(op.run, this.plan, op); });
       this.kernelCount = this.plan.ops.length;

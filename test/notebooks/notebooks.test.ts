@@ -54,10 +54,11 @@ test('every notebook executes without error in the quick profile', () => {
   assert.match(String(run.stdout), new RegExp(`${NOTEBOOKS.length} of ${NOTEBOOKS.length} notebooks ok`));
 });
 
-test('index.html links every notebook in order, and each page links its neighbours', () => {
+test('index.html links every notebook in order, then the playground; each page links its neighbours', () => {
   const index = fs.readFileSync(path.join(OUT, 'index.html'), 'utf8');
   const links = [...index.matchAll(/href="([^"]+)\.html"/g)].map((m) => m[1]);
-  assert.deepEqual(links, NOTEBOOKS);
+  assert.deepEqual(links, [...NOTEBOOKS, 'playground']);
+  assert.ok(fs.statSync(path.join(OUT, 'playground.html')).size > 1e6, 'the run built the playground beside the exports');
   NOTEBOOKS.forEach((name, k) => {
     const html = fs.readFileSync(path.join(OUT, `${name}.html`), 'utf8');
     // (assert.ok rather than assert.match: a failure must not print a 5 MB page)

@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
-import { loadData } from '../../lib/data';
+import { loadData } from '../../lib/names';
 import { sgdStep } from '../../lib/experiments';
 import { retainGrad } from '../../lib/layers';
 import { DeepNetwork, stageNetwork } from '../../lib/models';

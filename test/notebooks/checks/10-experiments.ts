@@ -132,4 +132,7 @@ export function check(nb: ExecutedNotebook): void {
   assert.equal(sampled.length, 20, sampled.join(' '));
   for (const name of sampled) assert.match(name, /^[a-z]*\.$/);
   assert.ok(new Set(sampled).size > 10, 'the samples differ');
+
+  // The way to the playground, from the export (dist/10-experiments.html beside dist/playground.html).
+  assert.match(nb.markdown, /\[playground\]\(playground\.html\)/);
 }

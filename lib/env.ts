@@ -1,0 +1,16 @@
+/**
+ * What the library reads from its host. It runs on node (notebooks, tests, tools) and in a browser's
+ * Web Worker (the playground, dist/playground.html), where there is no `process`: no environment
+ * variables, no terminal, no signals.
+ */
+const nodeProcess = typeof process === 'undefined' ? undefined : process;
+
+/** An environment variable; undefined when it is unset or when there is no environment (a browser). */
+export function envVar(name: string): string | undefined {
+  return nodeProcess?.env[name];
+}
+
+/** Standard error, when it is a terminal (a progress bar can redraw its line there). */
+export function terminal(): NodeJS.WriteStream | undefined {
+  return nodeProcess?.stderr?.isTTY ? nodeProcess.stderr : undefined;
+}
