@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch reference values for lib/init.ts and lib/diagnostics.ts.
 
-    /work/torch-venv/bin/python test/reference/init_diagnostics_reference.py \
-        --names /work/shared/data/names.txt --out test/fixtures/init-diagnostics.json
+    python test/reference/init_diagnostics_reference.py \
+        --names ../shared/data/names.txt --out test/fixtures/init-diagnostics.json
 
 Sections of the output:
   init.gains, init.errors    - calculate_gain values and the messages of its errors

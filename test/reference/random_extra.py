@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Extra reference values for lib/random.ts (PyTorch's CPU generator and CPython's `random`).
 
-/work/shared/fixtures/torch-reference.json holds the values torch 1.13 produced; this script adds
+../shared/fixtures/torch-reference.json holds the values torch 1.13 produced; this script adds
 more cases from the torch installed here (2.13 was used), written to test/fixtures/random-extra.json:
 
-    /work/torch-venv/bin/python test/reference/random_extra.py --out test/fixtures/random-extra.json
+    python test/reference/random_extra.py --out test/fixtures/random-extra.json
 
 Every case starts from a fresh `torch.Generator().manual_seed(seed)` unless it says otherwise.
 Float32 tensors are written with `.tolist()`, i.e. their exact values as JSON numbers.

@@ -4,8 +4,8 @@
 This script follows the lecture's PyTorch code as closely as possible and writes the numbers
 our TypeScript/TensorFlow.js library is tested against into one JSON file.
 
-    /work/torch-venv/bin/python test/reference/torch_reference.py \
-        --names /work/shared/data/names.txt --out test/fixtures/torch-expected.json
+    python test/reference/torch_reference.py \
+        --names ../shared/data/names.txt --out test/fixtures/torch-expected.json
 
 Sections of the output (see test/reference/README.md):
   torch_version, data        - versions, dataset sizes
@@ -631,7 +631,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--names", required=True, help="path to names.txt")
     ap.add_argument("--out", required=True, help="output JSON path")
-    ap.add_argument("--fixtures", default="/work/shared/fixtures/torch-reference.json",
+    ap.add_argument("--fixtures", default="../shared/fixtures/torch-reference.json",
                     help="torch 1.13 fixtures to compare the generator streams with")
     args = ap.parse_args()
 
