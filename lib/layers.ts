@@ -11,15 +11,49 @@ import { Generator } from './random';
 import { buffer, embed, parameter, randn } from './ops';
 import { refreshAfterStep } from './compile/record';
 
+/**
+ * A tensor a layer keeps (`.out`, `.outGrad`): set by its forward or backward pass, or, after a compiled
+ * step, made from the step's value when first read (most steps nobody reads it).
+ */
+class Kept {
+  private value?: tf.Tensor;
+  private make?: () => tf.Tensor;
+  get(): tf.Tensor | undefined {
+    if (this.make) {
+      const make = this.make;
+      this.make = undefined;
+      this.value?.dispose();
+      this.value = make();
+    }
+    return this.value;
+  }
+  set(t: tf.Tensor | undefined): void {
+    this.make = undefined;
+    if (t !== this.value) this.value?.dispose();
+    this.value = t;
+  }
+  later(make: () => tf.Tensor): void {
+    this.make = make;
+  }
+}
+
 export abstract class Layer {
   /** Training mode (batch statistics) or evaluation mode (running statistics). */
   training = true;
-  /** The last output, kept until the next forward pass. */
-  out?: tf.Tensor;
-  /** d loss / d out after a backward pass, when `retainGrad` is on. */
-  outGrad?: tf.Tensor;
   /** Keep the gradient of `.out` (PyTorch's `retain_grad()`). */
   keepGrad = false;
+  private readonly kept = { out: new Kept(), outGrad: new Kept() };
+
+  /** The last output, kept until the next forward pass. */
+  get out(): tf.Tensor | undefined { return this.kept.out.get(); }
+  set out(t: tf.Tensor | undefined) { this.kept.out.set(t); }
+  /** d loss / d out after a backward pass, when `retainGrad` is on. */
+  get outGrad(): tf.Tensor | undefined { return this.kept.outGrad.get(); }
+  set outGrad(t: tf.Tensor | undefined) { this.kept.outGrad.set(t); }
+  /** After a compiled step: `.out` or `.outGrad` is that step's, made when read (lib/compile). */
+  keepLater(which: 'out' | 'outGrad', make: () => tf.Tensor): void {
+    this.kept[which].later(make);
+  }
 
   abstract forward(x: tf.Tensor): tf.Tensor;
   parameters(): tf.Variable[] {
@@ -33,16 +67,13 @@ export abstract class Layer {
   call(x: tf.Tensor): tf.Tensor {
     let out = this.forward(x);
     if (this.keepGrad) out = captureGrad(out, this);
-    this.out?.dispose();
     this.out = tf.keep(out.clone());
     // A compiled step (lib/compile) gives `.out` the value of each step it runs.
-    refreshAfterStep(this.out, (fresh) => { this.out?.dispose(); this.out = fresh; });
+    refreshAfterStep(this.out, (make) => this.keepLater('out', make));
     return out;
   }
 
   dispose(): void {
-    this.out?.dispose();
-    this.outGrad?.dispose();
     this.out = this.outGrad = undefined;
     for (const p of this.parameters()) p.dispose();
   }
@@ -53,9 +84,8 @@ function captureGrad(out: tf.Tensor, layer: Layer): tf.Tensor {
   const identity = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => ({
     value: (inputs[0] as tf.Tensor).clone(),
     gradFunc: (dy: tf.Tensor) => {
-      layer.outGrad?.dispose();
       layer.outGrad = tf.keep(dy.clone());
-      refreshAfterStep(layer.outGrad, (fresh) => { layer.outGrad?.dispose(); layer.outGrad = fresh; });
+      refreshAfterStep(layer.outGrad, (make) => layer.keepLater('outGrad', make));
       return dy;
     },
   }));

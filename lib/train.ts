@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Dataset } from './data';
 import { LiveOutput, inNotebook } from './display';
 import { terminal } from './env';
-import { CompiledStep, LossFn, compiledStep, compiling } from './compile/step';
+import { CompiledStep, LossFn, cachedStep, compiledStep, compiling } from './compile/step';
 import { watchInterrupt } from './interrupt';
 import { item } from './ops';
 import { std as stdOf } from './diagnostics';
@@ -172,6 +172,8 @@ export function sgdStep(options: {
 
 /** The compiled step of `loss` for minibatches like `ix` (traced on it when new). */
 function stepFor(loss: LossFn, data: Dataset, ix: Int32Array, parameters?: tf.Variable[], training = true): CompiledStep {
+  const cached = cachedStep(loss, [ix.length, data.blockSize], training, parameters);
+  if (cached) return cached;
   const { X, Y } = batch(data, ix);
   try {
     const { step, isNew } = compiledStep(loss, X, Y, training, parameters);

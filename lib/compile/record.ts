@@ -41,7 +41,7 @@ export interface Recording {
   /** Variables whose value changed during the recording (`assign`), with the id of their new value. */
   assigned: Map<tf.Variable, number>;
   /** Tensors that outlive the step and should follow it (`refreshAfterStep`), with their value's id. */
-  refreshed: { id: number; shape: number[]; set: (fresh: tf.Tensor) => void }[];
+  refreshed: { id: number; shape: number[]; later: (make: () => tf.Tensor) => void }[];
 }
 
 /** Values of any dtype as float32: every buffer of a plan is float32 (indices and booleans included). */
@@ -56,12 +56,13 @@ let activeIdOf: ((dataId: object) => number) | undefined;
 
 /**
  * Keep `t`, a tensor that outlives a compiled step (such as a layer's `.out`), up to date: after each
- * compiled step the plan calls `set` with a fresh tensor of the same value. Outside a recording it
- * does nothing. (A tensor kept without this keeps the value of the traced step, as in `tf.function`.)
+ * compiled step the plan calls `later` with a function that makes a tensor of that step's value (call
+ * it when the value is read: most steps nobody reads it). Outside a recording it does nothing. (A
+ * tensor kept without this keeps the value of the traced step, as in `tf.function`.)
  */
-export function refreshAfterStep(t: tf.Tensor, set: (fresh: tf.Tensor) => void): void {
+export function refreshAfterStep(t: tf.Tensor, later: (make: () => tf.Tensor) => void): void {
   if (!active || !activeIdOf) return;
-  active.refreshed.push({ id: activeIdOf(t.dataId), shape: t.shape.slice(), set });
+  active.refreshed.push({ id: activeIdOf(t.dataId), shape: t.shape.slice(), later });
 }
 
 /** True while a step is being recorded. */

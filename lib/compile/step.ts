@@ -311,7 +311,10 @@ export class CompiledStep {
       }
     });
     for (const r of this.rec.refreshed) {
-      if (this.plan.size(r.id) > 0) r.set(tf.tensor(this.plan.read(r.id).slice(), r.shape));
+      if (this.plan.size(r.id) === 0) continue;
+      // The value is copied now (the next step overwrites the buffer); the tensor is made when read.
+      const values = this.plan.read(r.id).slice();
+      r.later(() => tf.tensor(values, r.shape));
     }
   }
 }
@@ -325,14 +328,22 @@ const cache = new WeakMap<object, Map<string, CompiledStep>>();
  */
 export function compiledStep(loss: LossFn, X: tf.Tensor2D, Y: tf.Tensor1D, training: boolean, parameters?: tf.Variable[]):
   { step: CompiledStep; isNew: boolean } {
+  const cached = cachedStep(loss, X.shape, training, parameters);
+  if (cached) return { step: cached, isNew: false };
+  const step = new CompiledStep(loss, X, Y, training, parameters);
+  cache.get(loss)!.set(keyOf(X.shape, training, parameters), step);
+  return { step, isNew: true };
+}
+
+const keyOf = (shape: number[], training: boolean, parameters?: tf.Variable[]) =>
+  `${training}|${shape}|${parameters ? parameters.map(idOfVariable).join(',') : 'eval'}`;
+
+/** The cached step for minibatches X of this shape [rows, blockSize], if there is one (no tensor needed to ask). */
+export function cachedStep(loss: LossFn, shape: number[], training: boolean, parameters?: tf.Variable[]): CompiledStep | undefined {
   let steps = cache.get(loss);
   if (!steps) cache.set(loss, (steps = new Map()));
-  const key = `${training}|${X.shape}|${Y.shape}|${parameters ? parameters.map(idOfVariable).join(',') : 'eval'}`;
-  const cached = steps.get(key);
-  if (cached && !cached.stale()) return { step: cached, isNew: false };
-  const step = new CompiledStep(loss, X, Y, training, parameters);
-  steps.set(key, step);
-  return { step, isNew: true };
+  const cached = steps.get(keyOf(shape, training, parameters));
+  return cached && !cached.stale() ? cached : undefined;
 }
 
 /** Forget the compiled steps of a loss function (after an error, or when its variables are gone). */
