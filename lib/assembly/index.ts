@@ -2,4 +2,3 @@
 // the generic kernels of recorded operations, in one module that imports only env.memory.
 export * from './kernels';
 export * from './ops';
-export * from './vmath';

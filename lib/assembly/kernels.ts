@@ -10,7 +10,6 @@
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-import { vtanh } from './vmath';
 
 import { at, ld, st, vld, vst, vstPartial } from './access';
 
@@ -84,16 +83,6 @@ export function transpose(x: usize, y: usize, M: i32, N: i32): void {
   for (let i = 0; i < M; i++) {
     for (let j = 0; j < N; j++) st(y, j * M + i, ld(x, i * N + j));
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Tanh (the vector function is vmath.ts's, which the fused loops call too)
-
-/** y = tanh(x), n elements. */
-export function tanhForward(x: usize, y: usize, n: i32): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) vst(y, i, vtanh(vld(x, i)));
-  if (i < n) vstPartial(y, i, vtanh(vld(x, i)), n - i);
 }
 
 /** The unbiased standard deviation of n floats, in float64, two passes (mean, then squared deviations). */

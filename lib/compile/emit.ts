@@ -1,6 +1,6 @@
 /**
  * A small writer of WebAssembly binaries: enough for the loops that `fuse.ts` generates (functions of
- * no arguments over i32 and v128 locals, importing the memory and a few functions).
+ * no arguments over i32 and v128 locals, importing the memory).
  * Reference: the WebAssembly core specification, binary format, and its SIMD proposal (now standard).
  */
 
@@ -76,7 +76,6 @@ export class Body {
   load() { return this.simd(SIMD.load, 0, 0); }
   store() { return this.simd(SIMD.store, 0, 0); }
   loadF32() { this.code.push(0x2a, 2, 0); return this; }
-  call(f: number) { this.code.push(0x10); uleb(f, this.code); return this; }
   /** do { body } while (counter < limit): `body` leaves nothing on the stack. */
   loop(body: () => void, counter: number, step: number, limit: number) {
     this.code.push(0x03, 0x40);
@@ -107,26 +106,14 @@ export class Body {
 
 const uleb1 = (n: number) => { const out: number[] = []; uleb(n, out); return out; };
 
-/**
- * A module importing `env.memory` and the functions `imports` (module `m`, each with its parameter
- * count of v128 and one v128 result), defining `bodies` as functions of no arguments exported as
- * `f0`, `f1`, ...
- */
-export function moduleBytes(imports: { name: string; params: number }[], bodies: Body[]): Uint8Array {
-  const arities = [...new Set(imports.map((i) => i.params))];
-  const types = [[0x60, 0, 0], ...arities.map((n) => [0x60, ...uleb1(n), ...new Array(n).fill(V128), 1, V128])];
-  const typeOf = (n: number) => 1 + arities.indexOf(n);
-  const importEntries = [
-    [...name('env'), ...name('memory'), 0x02, 0x00, 0x00],
-    ...imports.map((i) => [...name('m'), ...name(i.name), 0x00, ...uleb1(typeOf(i.params))]),
-  ];
-  const funcs = bodies.map(() => [0]);
-  const exported = bodies.map((_, k) => [...name(`f${k}`), 0x00, ...uleb1(imports.length + k)]);
+/** A module importing `env.memory` and defining `bodies` as functions of no arguments exported as `f0`, `f1`, ... */
+export function moduleBytes(bodies: Body[]): Uint8Array {
+  const exported = bodies.map((_, k) => [...name(`f${k}`), 0x00, ...uleb1(k)]);
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec(types)),
-    ...section(2, vec(importEntries)),
-    ...section(3, vec(funcs)),
+    ...section(1, vec([[0x60, 0, 0]])),
+    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x00]])),
+    ...section(3, vec(bodies.map(() => [0]))),
     ...section(7, vec(exported)),
     ...section(10, vec(bodies.map((b) => b.finish()))),
   ]);

@@ -3,10 +3,10 @@
  * output shape become one loop, generated as WebAssembly for this plan (every shape, stride and
  * address a constant), that keeps its intermediate values in SIMD registers and writes to memory only
  * the values something else reads. Reshapes, identities and casts between float types are views of
- * a value, not work (`roots`). The loops call the vector functions of `lib/assembly/vmath.ts` for exp,
- * log, tanh and the like.
+ * a value, not work (`roots`). exp, log, tanh and the like are written into the loops (`vmath.ts`).
  */
 import { Body, SIMD, moduleBytes } from './emit';
+import * as vm from './vmath';
 import type { Call, Recording } from './record';
 import { stridesOf } from './lower';
 import { WebAssemblyApi } from './simd';
@@ -21,12 +21,11 @@ export function isView(call: Call): boolean {
   return false;
 }
 
-/** How each elementwise kernel computes one vector from its inputs' vectors (on the stack, in order). */
-type Emitter = (b: Body, inputs: number[], attrs: Record<string, unknown>, fn: (name: string) => number) => void;
+/** How each elementwise kernel computes one vector from its inputs' vectors (locals), leaving it on the stack. */
+type Emitter = (b: Body, inputs: number[], attrs: Record<string, unknown>) => void;
 
 const push = (b: Body, ls: number[]) => ls.forEach((l) => b.get(l));
 const simd = (op: number): Emitter => (b, ins) => { push(b, ins); b.simd(op); };
-const call = (name: string): Emitter => (b, ins, _, fn) => { push(b, ins); b.call(fn(name)); };
 /** A comparison as 1 or 0. */
 const compare = (op: number): Emitter => (b, ins) => { push(b, ins); b.simd(op); b.f32Splat(1).simd(SIMD.and); };
 
@@ -34,7 +33,7 @@ export const ELEMENTWISE: Record<string, Emitter> = {
   Add: simd(SIMD.add), Sub: simd(SIMD.sub), Multiply: simd(SIMD.mul), RealDiv: simd(SIMD.div),
   Maximum: simd(SIMD.max), Minimum: simd(SIMD.min),
   SquaredDifference: (b, [x, y]) => { b.get(x).get(y).simd(SIMD.sub); const t = b.v128(); b.set(t).get(t).get(t).simd(SIMD.mul); },
-  Pow: call('vpow'),
+  Pow: (b, [x, y]) => vm.pow(b, x, y),
   Greater: compare(SIMD.gt), GreaterEqual: compare(SIMD.ge), Less: compare(SIMD.lt), LessEqual: compare(SIMD.le),
   Equal: compare(SIMD.eq), NotEqual: compare(SIMD.ne),
   Neg: simd(SIMD.neg), Abs: simd(SIMD.abs), Sqrt: simd(SIMD.sqrt), Floor: simd(SIMD.floor), Ceil: simd(SIMD.ceil),
@@ -43,8 +42,8 @@ export const ELEMENTWISE: Record<string, Emitter> = {
   Rsqrt: (b, [x]) => { b.f32Splat(1).get(x).simd(SIMD.sqrt).simd(SIMD.div); },
   Relu: (b, [x]) => { b.get(x).f32Splat(0).simd(SIMD.max); },
   Relu6: (b, [x]) => { b.get(x).f32Splat(0).simd(SIMD.max).f32Splat(6).simd(SIMD.min); },
-  Exp: call('vexp'), Log: call('vlog'), Tanh: call('vtanh'), Sigmoid: call('vsigmoid'), Softplus: call('vsoftplus'),
-  Elu: call('velu'),
+  Exp: (b, [x]) => vm.exp(b, x), Log: (b, [x]) => vm.log(b, x), Tanh: (b, [x]) => vm.tanh(b, x),
+  Sigmoid: (b, [x]) => vm.sigmoid(b, x), Softplus: (b, [x]) => vm.softplus(b, x), Elu: (b, [x]) => vm.elu(b, x),
   LeakyRelu: (b, [x], a) => {
     b.get(x).get(x).f32Splat(Number(a.alpha ?? 0.2)).simd(SIMD.mul).get(x).f32Splat(0).simd(SIMD.gt).simd(SIMD.bitselect);
   },
@@ -62,11 +61,6 @@ export const ELEMENTWISE: Record<string, Emitter> = {
   Select: (b, [c, t, e]) => { b.get(t).get(e).get(c).f32Splat(0).simd(SIMD.ne).simd(SIMD.bitselect); },
 };
 
-/** The vector functions of lib/assembly/vmath.ts the loops may call, with their arity. */
-export const VMATH = [
-  { name: 'vexp', params: 1 }, { name: 'vlog', params: 1 }, { name: 'vtanh', params: 1 }, { name: 'vsigmoid', params: 1 },
-  { name: 'vsoftplus', params: 1 }, { name: 'velu', params: 1 }, { name: 'vpow', params: 2 },
-];
 
 /** A group of elementwise calls with one output shape. */
 export interface Group {
@@ -182,8 +176,6 @@ export function groupBody(rec: Recording, group: Group, root: (id: number) => nu
   const pointers = operands.map(() => b.i32());
   const vectors = new Map<number, number>();   // value id -> v128 local
   const inputVector = inputs.map(() => b.v128());
-  const fns = new Map(VMATH.map((f, k) => [f.name, k]));
-  const fn = (name: string) => fns.get(name)!;
 
   const row = () => {
     // Row pointers: base + 4 * (i0 * s0 + i1 * s1 + i2 * s2).
@@ -211,7 +203,7 @@ export function groupBody(rec: Recording, group: Group, root: (id: number) => nu
           const id = root(r.id);
           return own.has(id) ? vectors.get(id)! : inputVector[keyOf(id, r.shape)];
         });
-        ELEMENTWISE[callRec.kernel](b, ins, callRec.attrs, fn);
+        ELEMENTWISE[callRec.kernel](b, ins, callRec.attrs);
         const out = b.v128();
         b.set(out);
         vectors.set(callRec.outputs[0].id, out);
@@ -233,11 +225,7 @@ export function groupBody(rec: Recording, group: Group, root: (id: number) => nu
 }
 
 /** Compile the loops of a plan into one module on its memory; returns a function per group. */
-export function compileGroups(bodies: Body[], memory: unknown, vmath: Record<string, unknown>): (() => void)[] {
-  const bytes = moduleBytes(VMATH, bodies);
-  const instance = new WebAssemblyApi.Instance(new WebAssemblyApi.Module(bytes), {
-    env: { memory },
-    m: Object.fromEntries(VMATH.map((f) => [f.name, vmath[f.name]])),
-  });
+export function compileGroups(bodies: Body[], memory: unknown): (() => void)[] {
+  const instance = new WebAssemblyApi.Instance(new WebAssemblyApi.Module(moduleBytes(bodies)), { env: { memory } });
   return bodies.map((_, k) => instance.exports[`f${k}`] as () => void);
 }

@@ -95,8 +95,7 @@ function unary(op: number, alpha = 0, beta = 0) {
     const [x] = c.inputs;
     const [y] = c.outputs;
     const k = c.kernels, xa = x.address, ya = y.address, n = y.size;
-    if (op === 8) c.emit(() => k.tanhForward(xa, ya, n));   // the SIMD tanh of the training kernels
-    else c.emit(() => k.unary(op, xa, ya, n, alpha, beta));
+    c.emit(() => k.unary(op, xa, ya, n, alpha, beta));
   };
 }
 

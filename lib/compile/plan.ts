@@ -65,7 +65,7 @@ export class Plan {
       }
     });
     if (bodies.length) {
-      const runs = compileGroups(bodies, this.mem.memory, this.mem.kernels as unknown as Record<string, unknown>);
+      const runs = compileGroups(bodies, this.mem.memory);
       groupOps.forEach((op, k) => { op.run = runs[k]; });
     }
   }

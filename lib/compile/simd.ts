@@ -18,7 +18,6 @@ export interface Kernels {
   matmul(x: number, w: number, b: number, y: number, M: number, K: number, N: number): void;
   matmulTN(x: number, w: number, y: number, M: number, K: number, N: number): void;
   transpose(x: number, y: number, M: number, N: number): void;
-  tanhForward(x: number, y: number, n: number): void;
   sgd(p: number, g: number, n: number, lr: number): void;
   std(p: number, n: number): number;
   unary(op: number, x: number, y: number, n: number, alpha: number, beta: number): void;

@@ -718,9 +718,8 @@ test('softmax: against tf.softmax, rows of any length, large logits, in place', 
 
 test('the module exports every kernel the plans call', () => {
   const k = new KernelMemory().kernels as unknown as Record<string, unknown>;
-  for (const name of ['matmul', 'matmulTN', 'transpose', 'tanhForward', 'sgd', 'std',
-    'unary', 'binary', 'select', 'reduce', 'copy', 'gather', 'segmentSum', 'oneHot', 'softmax',
-    'vexp', 'vlog', 'vtanh', 'vsigmoid', 'vsoftplus', 'velu', 'vpow']) {
+  for (const name of ['matmul', 'matmulTN', 'transpose', 'sgd', 'std',
+    'unary', 'binary', 'select', 'reduce', 'copy', 'gather', 'segmentSum', 'oneHot', 'softmax']) {
     assert.equal(typeof k[name], 'function', name);
   }
 });
