@@ -18,3 +18,4 @@ export * from './init';
 export * as diag from './diagnostics';
 export * from './results';
 export { ArgumentError } from './check';
+export { labelOf, networkDifference, NetworkLabel } from './fingerprint';
