@@ -5,6 +5,7 @@ Steps: {"execute": "code"} runs code and records its outputs; {"write": path, "t
 writes a file (to edit a library module between executions).
 """
 import json
+import os
 import sys
 import time
 
@@ -52,6 +53,8 @@ def main():
     finally:
         client.stop_channels()
         km.shutdown_kernel(now=True)
+    # The kernel (node) shares this stdout and makes it non-blocking; a large write would then lose data.
+    os.set_blocking(sys.stdout.fileno(), True)
     json.dump(results, sys.stdout)
 
 
