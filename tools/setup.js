@@ -32,6 +32,14 @@ function ensureNodeModules() {
   const stamp = path.join(ROOT, 'node_modules', '.makemore-stamp');
   const hash = hashOf(lock, path.join(ROOT, 'package.json'));
   if (stampOk(stamp, hash)) return false;
+  const modules = path.join(ROOT, 'node_modules');
+  if (fs.existsSync(modules) && fs.lstatSync(modules).isSymbolicLink()) {
+    // npm ci empties node_modules first: through a link it would empty the packages of the clone the
+    // link points to (a git worktree sharing another's node_modules), and that clone's set-up with them.
+    fail(`node_modules is a link to ${fs.realpathSync(modules)}, installed for another package.json or package-lock.json ` +
+      'than this one. Set-up does not reinstall through a link (npm ci would empty the other folder): remove the link ' +
+      '(rm node_modules) and run this again to install this clone\'s own packages.');
+  }
   log('installing npm packages (npm ci) ...');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   run(npm, fs.existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'],

@@ -54,3 +54,19 @@ test('without a reachable package index, set-up says what to check and keeps not
     server.close();
   }
 });
+
+test('node_modules linked to another clone\'s is never reinstalled through the link (npm ci would empty it)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'makemore-link-'));
+  const clone = path.join(dir, 'clone');
+  const shared = path.join(dir, 'shared-node_modules');
+  fs.mkdirSync(shared);
+  fs.writeFileSync(path.join(shared, 'a-package'), 'still here');
+  fs.mkdirSync(clone);
+  fs.cpSync(path.join(ROOT, 'tools'), path.join(clone, 'tools'), { recursive: true });
+  for (const f of ['package.json', 'package-lock.json']) fs.copyFileSync(path.join(ROOT, f), path.join(clone, f));
+  fs.symlinkSync(shared, path.join(clone, 'node_modules'));
+  const r = spawnSync(process.execPath, [path.join(clone, 'tools', 'setup.js')], { cwd: clone, encoding: 'utf8' });
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /node_modules is a link to .*shared-node_modules, installed for another package\.json or package-lock\.json than this one\. Set-up does not reinstall through a link/);
+  assert.equal(fs.readFileSync(path.join(shared, 'a-package'), 'utf8'), 'still here', 'the other clone\'s packages are untouched');
+});
