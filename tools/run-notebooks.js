@@ -1,12 +1,26 @@
 #!/usr/bin/env node
 // `npm start`: execute every notebook in order on the tslab kernel and export it to dist/.
 // Arguments pass through to tools/execute_notebooks.py (--out DIR, --only NAME ...).
+//
+// First the settings and the data are checked (lib/settings.ts), before any kernel starts: a wrong
+// MAKEMORE_* value or a missing names.txt fails in seconds, with one message. Signals (Ctrl+C, a closed
+// terminal) are passed to the Python runner, which ends its kernels and says so in one line; this
+// launcher waits for it.
 'use strict';
 const path = require('path');
-const { spawnSync } = require('child_process');
+const { spawn, spawnSync } = require('child_process');
 const { ROOT, venvPython, jupyterEnv } = require('./common');
 
-const r = spawnSync(venvPython(), [path.join(ROOT, 'tools', 'execute_notebooks.py'), ...process.argv.slice(2)], {
+const check = spawnSync(process.execPath, ['--import', 'tsx', '-e',
+  "(async () => { try { await require('./lib/settings').checkSettings(); } catch (e) { " +
+  "process.stderr.write(`[makemore] error: ${e.message}\\n`); process.exit(1); } })()"], {
+  cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: process.env,
+});
+if (check.status !== 0) process.exit(check.status === null ? 1 : check.status);
+
+const child = spawn(venvPython(), [path.join(ROOT, 'tools', 'execute_notebooks.py'), ...process.argv.slice(2)], {
   cwd: ROOT, stdio: 'inherit', env: jupyterEnv(),
 });
-process.exit(r.status === null ? 1 : r.status);
+// The runner may have had the signal from the terminal already; a second one changes nothing there.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => { if (child.exitCode === null) child.kill(sig); });
+child.on('exit', (code, signal) => process.exit(code === null ? 128 + (signal === 'SIGKILL' ? 9 : 15) : code));
