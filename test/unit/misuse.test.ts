@@ -101,6 +101,9 @@ const CASES: [string, () => unknown, string | RegExp][] = [
   ['sgdStep with batchSize 0', () => { const o = run(); return sgdStep({ ...o, lr: 0.1, batchSize: 0 }); }, 'sgdStep: batchSize must be an integer >= 1, got 0'],
   ['evaluate an empty split', () => evaluate(run().loss, empty), /^evaluate: data is empty \(0 examples\)/],
   ['evaluate with chunk 0', () => evaluate(run().loss, split.dev, 0), 'evaluate: chunk must be an integer >= 1, got 0'],
+  // data
+  ['splitDataset with blockSize 0', () => splitDataset(words, 0), 'splitDataset: blockSize must be an integer >= 1, got 0'],
+  ['buildDataset of a string instead of names', () => buildDataset('emma' as unknown as string[], 3), 'buildDataset: words must be an array of names (strings), got "emma"'],
   // Generator
   ['new Generator(1.5)', () => new Generator(1.5), `new Generator(seed): seed must be ${PYTORCH_SEEDS}, got 1.5`],
   ['new Generator(NaN)', () => new Generator(NaN), `new Generator(seed): seed must be ${PYTORCH_SEEDS}, got NaN`],
