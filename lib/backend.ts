@@ -9,6 +9,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { registerKernelFixes } from './kernels';
 import { compiling } from './compile/step';
+import { SETTINGS, envChoice } from './check';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
@@ -61,22 +62,27 @@ async function tryBackendUnguarded(name: BackendName): Promise<string | undefine
   }
 }
 
+/** The backend `MAKEMORE_BACKEND` asks for (checked), or undefined to choose the best that loads. */
+export function backendFromEnv(): BackendName | undefined {
+  return envChoice('MAKEMORE_BACKEND', SETTINGS.MAKEMORE_BACKEND, 'the first that loads of tensorflow, wasm, cpu');
+}
+
 async function choose(): Promise<BackendName> {
   // Production mode: no debug checks, and no "install tfjs-node" banner: we say what we chose.
   tf.enableProdMode();
   registerKernelFixes();
-  const forced = process.env.MAKEMORE_BACKEND;
+  const forced = backendFromEnv();
   if (forced) {
-    if (!BACKENDS.includes(forced as BackendName)) {
-      throw new Error(`MAKEMORE_BACKEND=${forced} is not a backend: use one of ${BACKENDS.join(', ')}, or unset it.`);
-    }
-    const why = await tryBackend(forced as BackendName);
+    const why = await tryBackend(forced);
     if (why) {
+      // npm's own install of tfjs-node downloads libtensorflow from Google's storage, which fails offline.
       throw new Error(`MAKEMORE_BACKEND=${forced} was asked for but does not load (${why}). ` +
-        (forced === 'tensorflow' ? 'Install it with `npm install @tensorflow/tfjs-node` (it downloads libtensorflow), or unset MAKEMORE_BACKEND.' : 'Run `npm ci`, or unset MAKEMORE_BACKEND.'));
+        (forced === 'tensorflow'
+          ? 'Native TensorFlow is optional: install it with tools/install-native-tensorflow.sh (from the npm registry and PyPI; see the README, "Backends"), or unset MAKEMORE_BACKEND to use WebAssembly.'
+          : 'Run `npm ci`, or unset MAKEMORE_BACKEND.'));
     }
     message = `TensorFlow.js backend: ${forced} (set by MAKEMORE_BACKEND)`;
-    return forced as BackendName;
+    return forced;
   }
   const skipped: string[] = [];
   for (const name of BACKENDS) {
@@ -96,7 +102,11 @@ async function choose(): Promise<BackendName> {
  * says it), and resolve to its name. Await it before any tensor work.
  */
 export async function initBackend(): Promise<BackendName> {
-  if (!chosen) chosen = choose();
+  if (!chosen) {
+    chosen = choose();
+    // A failed choice (a wrong MAKEMORE_BACKEND) is tried again on the next call, once the setting is fixed.
+    chosen.catch(() => { chosen = undefined; });
+  }
   const name = await chosen;
   console.log(message);
   console.log(compiling()

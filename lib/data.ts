@@ -3,6 +3,12 @@
  * dataset, and the seeded 80/10/10 split of the lecture.
  */
 import { PyRandom } from './random';
+import { checkInteger, fail } from './check';
+
+/** A list of names: an array of strings (`where` names the function). */
+function checkWords(where: string, words: string[]): void {
+  if (!Array.isArray(words) || !words.every((w) => typeof w === 'string')) fail(where, 'words', words, 'an array of names (strings)');
+}
 
 /** '.' is index 0 (start and end of a name), 'a'..'z' are 1..26. */
 export interface Vocabulary {
@@ -12,6 +18,7 @@ export interface Vocabulary {
 }
 
 export function buildVocabulary(words: string[]): Vocabulary {
+  checkWords('buildVocabulary', words);
   const chars = [...new Set(words.join(''))].sort();
   const itos = ['.', ...chars];
   const stoi = new Map(itos.map((c, i) => [c, i] as [string, number]));
@@ -29,7 +36,10 @@ export interface Dataset {
   blockSize: number;
 }
 
-export function buildDataset(words: string[], blockSize: number, vocab: Vocabulary = buildVocabulary(words)): Dataset {
+export function buildDataset(words: string[], blockSize: number, vocabulary?: Vocabulary): Dataset {
+  checkWords('buildDataset', words);
+  checkInteger('buildDataset', 'blockSize', blockSize, 1);
+  const vocab = vocabulary ?? buildVocabulary(words);
   const X: number[] = [];
   const Y: number[] = [];
   for (const w of words) {
@@ -53,7 +63,11 @@ export interface Split {
 }
 
 /** The lecture's split: `random.seed(seed); random.shuffle(words)`, then 80% / 10% / 10% of words. */
-export function splitDataset(words: string[], blockSize = 3, seed = 42, vocab: Vocabulary = buildVocabulary(words)): Split {
+export function splitDataset(words: string[], blockSize = 3, seed = 42, vocabulary?: Vocabulary): Split {
+  checkWords('splitDataset', words);
+  const vocab = vocabulary ?? buildVocabulary(words);
+  checkInteger('splitDataset', 'blockSize', blockSize, 1);
+  if (!Number.isInteger(seed)) fail('splitDataset', 'seed', seed, 'an integer (random.seed of the shuffle)');
   const shuffled = [...words];
   const rng = new PyRandom();
   rng.seed(seed);

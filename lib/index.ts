@@ -17,3 +17,5 @@ export { compiling } from './compile/step';
 export * from './init';
 export * as diag from './diagnostics';
 export * from './results';
+export { ArgumentError } from './check';
+export { labelOf, networkDifference, NetworkLabel } from './fingerprint';

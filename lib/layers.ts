@@ -10,6 +10,13 @@ import * as tf from '@tensorflow/tfjs';
 import { Generator } from './random';
 import { buffer, embed, parameter, randn } from './ops';
 import { refreshAfterStep } from './compile/record';
+import { ArgumentError, checkFinite, checkGenerator as checkGen, checkInteger, checkOptions, fail } from './check';
+
+/** The generator option of a layer that draws its initial weights. */
+function checkGenerator(where: string, options: { generator?: Generator } | undefined): Generator {
+  checkOptions(where, options);
+  return checkGen(where, 'options.generator', options!.generator!);
+}
 
 /**
  * A tensor a layer keeps (`.out`, `.outGrad`): set by its forward or backward pass, or, after a compiled
@@ -55,12 +62,36 @@ export abstract class Layer {
     this.kept[which].later(make);
   }
 
+  /** Set by `dispose()`: the layer's tensors are gone. */
+  private disposedAt = false;
+
   abstract forward(x: tf.Tensor): tf.Tensor;
   parameters(): tf.Variable[] {
     return [];
   }
   get name(): string {
     return this.constructor.name;
+  }
+  /** The layer as the messages name it, with its sizes: `Linear(30, 200)`. */
+  toString(): string {
+    return `${this.name}()`;
+  }
+  get isDisposed(): boolean {
+    return this.disposedAt;
+  }
+
+  /**
+   * The checks of every forward pass: not disposed, a tensor as input, of the shape `expected` describes
+   * (`[batch, 30]`) when `ok` says it is wrong.
+   */
+  protected checkInput(x: tf.Tensor, expected: string, ok: (x: tf.Tensor) => boolean): void {
+    if (this.disposedAt) {
+      throw new ArgumentError(`${this} was disposed (dispose() freed its tensors): build a new one, ` +
+        'or call dispose() only once you are done with it.');
+    }
+    if (!(x instanceof tf.Tensor)) fail(`${this}`, 'its input', x, `a tensor of shape ${expected}`);
+    if (x.isDisposed) throw new ArgumentError(`${this}: its input (a tensor of shape [${x.shape.join(', ')}]) was disposed`);
+    if (!ok(x)) throw new ArgumentError(`${this} expects input of shape ${expected}, got [${x.shape.join(', ')}]`);
   }
 
   /** `layer(x)`: the forward pass, remembering the output (and, if asked, its gradient). */
@@ -76,6 +107,7 @@ export abstract class Layer {
   dispose(): void {
     this.out = this.outGrad = undefined;
     for (const p of this.parameters()) p.dispose();
+    this.disposedAt = true;
   }
 }
 
@@ -105,14 +137,25 @@ export class Linear extends Layer {
   weight: tf.Variable;
   bias: tf.Variable | null;
 
+  readonly fanIn: number;
+  readonly fanOut: number;
+
   constructor(fanIn: number, fanOut: number, options: { bias?: boolean; generator: Generator }) {
     super();
+    this.fanIn = checkInteger('Linear', 'fanIn', fanIn, 1);
+    this.fanOut = checkInteger('Linear', 'fanOut', fanOut, 1);
+    checkGenerator('Linear', options);
     this.weight = parameter(tf.tidy(() => randn(options.generator, [fanIn, fanOut]).div(Math.sqrt(fanIn))), 'weight');
     this.bias = options.bias === false ? null : parameter(tf.zeros([fanOut]), 'bias');
   }
 
+  toString(): string {
+    return `Linear(${this.fanIn}, ${this.fanOut})`;
+  }
+
   /** y = x @ W + b; the gradient written out: dx = dy @ W^T, dW = x^T @ dy, db = sum(dy). */
   forward(x: tf.Tensor): tf.Tensor {
+    this.checkInput(x, `[batch, ${this.fanIn}]`, (t) => t.rank === 2 && t.shape[1] === this.fanIn);
     const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const [input, W, b] = args as tf.Tensor2D[];
       const save = args[args.length - 1] as tf.GradSaveFunc;
@@ -153,18 +196,24 @@ export class BatchNorm1d extends Layer {
 
   constructor(readonly dim: number, options: { eps?: number; momentum?: number } = {}) {
     super();
+    checkInteger('BatchNorm1d', 'dim', dim, 1);
+    checkOptions('BatchNorm1d', options);
     this.eps = options.eps ?? 1e-5;
     this.momentum = options.momentum ?? 0.1;
+    if (checkFinite('BatchNorm1d', 'options.eps', this.eps) < 0) fail('BatchNorm1d', 'options.eps', this.eps, 'a number >= 0');
+    if (!(this.momentum >= 0 && this.momentum <= 1)) fail('BatchNorm1d', 'options.momentum', this.momentum, 'a number from 0 to 1');
     this.gamma = parameter(tf.ones([dim]), 'gamma');
     this.beta = parameter(tf.zeros([dim]), 'beta');
     this.runningMean = buffer(tf.zeros([dim]));
     this.runningVar = buffer(tf.ones([dim]));
   }
 
+  toString(): string {
+    return `BatchNorm1d(${this.dim})`;
+  }
+
   forward(x: tf.Tensor): tf.Tensor {
-    if (x.rank !== 2 || x.shape[1] !== this.dim) {
-      throw new Error(`BatchNorm1d(${this.dim}) expects input of shape [batch, ${this.dim}], got [${x.shape.join(', ')}]`);
-    }
+    this.checkInput(x, `[batch, ${this.dim}]`, (t) => t.rank === 2 && t.shape[1] === this.dim);
     if (this.training && x.shape[0] === 1) {
       throw new Error(`BatchNorm1d: expected more than 1 value per channel when training, got input of shape [1, ${this.dim}]. ` +
         'Use a batch of 2 or more examples, or switch to evaluation (layer.training = false) to use the running statistics.');
@@ -218,6 +267,7 @@ export class BatchNorm1d extends Layer {
 /** `Tanh()`: y = tanh(x), elementwise; its gradient is dy * (1 - y^2) (micrograd's `(1 - t**2) * out.grad`). */
 export class Tanh extends Layer {
   forward(x: tf.Tensor): tf.Tensor {
+    this.checkInput(x, '[batch, features] (float32)', (t) => t.rank >= 1 && t.dtype === 'float32');
     const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const y = tf.tanh(args[0] as tf.Tensor);
       (args[1] as tf.GradSaveFunc)([y]);
@@ -234,13 +284,29 @@ export class Tanh extends Layer {
 export class Embedding extends Layer {
   weight: tf.Variable;
 
+  readonly vocabSize: number;
+  readonly dim: number;
+
   constructor(vocabSize: number, dim: number, options: { generator: Generator }) {
     super();
-    this.weight = parameter(randn(options.generator, [vocabSize, dim]), 'C');
+    this.vocabSize = checkInteger('Embedding', 'vocabSize', vocabSize, 1);
+    this.dim = checkInteger('Embedding', 'dim', dim, 1);
+    this.weight = parameter(randn(checkGenerator('Embedding', options), [vocabSize, dim]), 'C');
+  }
+
+  toString(): string {
+    return `Embedding(${this.vocabSize}, ${this.dim})`;
   }
 
   forward(X: tf.Tensor): tf.Tensor {
-    return embed(this.weight, X);
+    this.checkInput(X, '[batch, blockSize] (int32 character indices)', (t) => t.rank === 2 && t.dtype === 'int32');
+    try {
+      return embed(this.weight, X);
+    } catch (e) {
+      // Name the layer rather than the function it calls.
+      if (e instanceof Error && e.name === 'ArgumentError') throw new ArgumentError(e.message.replace(/^embed:/, `${this}:`));
+      throw e;
+    }
   }
 
   parameters(): tf.Variable[] {

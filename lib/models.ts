@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BatchNorm1d, Embedding, Layer, Linear, Tanh, parametersOf } from './layers';
 import { buffer, crossEntropy, embed, noGrad, parameter, randn, std } from './ops';
 import { Generator } from './random';
+import { ArgumentError, checkFinite, checkGenerator, checkInteger, checkOptions, fail } from './check';
 
 export interface DeepNetworkOptions {
   generator: Generator;
@@ -34,14 +35,19 @@ export class DeepNetwork {
   readonly C: Embedding;
   readonly layers: Layer[];
 
+  private disposed = false;
+
   constructor(options: DeepNetworkOptions) {
+    const where = 'new DeepNetwork';
+    checkOptions(where, options);
     const { generator } = options;
-    const V = options.vocabSize ?? 27;
-    const T = options.blockSize ?? 3;
-    const nEmbd = options.nEmbd ?? 10;
-    const nHidden = options.nHidden ?? 100;
-    const blocks = options.hiddenLayers ?? 5;
-    const gain = options.gain ?? 5 / 3;
+    checkGenerator(where, 'options.generator', generator);
+    const V = checkInteger(where, 'options.vocabSize', options.vocabSize ?? 27, 1);
+    const T = checkInteger(where, 'options.blockSize', options.blockSize ?? 3, 1);
+    const nEmbd = checkInteger(where, 'options.nEmbd', options.nEmbd ?? 10, 1);
+    const nHidden = checkInteger(where, 'options.nHidden', options.nHidden ?? 100, 1);
+    const blocks = checkInteger(where, 'options.hiddenLayers', options.hiddenLayers ?? 5, 0);
+    const gain = checkFinite(where, 'options.gain', options.gain ?? 5 / 3);
     const bn = options.batchNorm ?? true;
     const useTanh = options.tanh ?? true;
 
@@ -71,7 +77,15 @@ export class DeepNetwork {
 
   /** C first, then every layer's parameters (the lecture's `parameters` list). */
   parameters(): tf.Variable[] {
+    this.checkNotDisposed();
     return [...this.C.parameters(), ...parametersOf(this.layers)];
+  }
+
+  private checkNotDisposed(): void {
+    if (this.disposed) {
+      throw new ArgumentError('this DeepNetwork was disposed (dispose() freed its tensors): build a new one with ' +
+        'new mm.DeepNetwork(...), or call dispose() only once you are done with it.');
+    }
   }
 
   /** Names like PyTorch's state_dict: C, layer0.weight, layer1.gamma, ... */
@@ -91,6 +105,7 @@ export class DeepNetwork {
 
   /** The logits of contexts X [B, blockSize]: x = C[X].view(B, -1); for layer in layers: x = layer(x). */
   logits(X: tf.Tensor2D): tf.Tensor {
+    this.checkNotDisposed();
     let x: tf.Tensor = this.C.call(X);
     for (const layer of this.layers) x = layer.call(x);
     return x;
@@ -104,10 +119,13 @@ export class DeepNetwork {
 
   dispose(): void {
     for (const layer of [this.C, ...this.layers]) layer.dispose();
+    this.disposed = true;
   }
 }
 
 export type Stage = 'original' | 'fix_softmax' | 'fix_tanh' | 'kaiming' | 'batchnorm';
+/** The stages of the lecture's "loss log", in order. */
+export const STAGES: readonly Stage[] = ['original', 'fix_softmax', 'fix_tanh', 'kaiming', 'batchnorm'];
 
 /**
  * The lecture's MLP of the stage table (embedding 10, hidden 200, 27 outputs), initialised as at
@@ -122,6 +140,8 @@ export type Stage = 'original' | 'fix_softmax' | 'fix_tanh' | 'kaiming' | 'batch
  * The notebooks write this network out cell by cell; the benchmark and the tests use this one.
  */
 export function stageNetwork(stage: Stage, g: Generator) {
+  if (!STAGES.includes(stage)) fail('stageNetwork', 'stage', stage, `one of ${STAGES.join(', ')}`);
+  checkGenerator('stageNetwork', 'g', g);
   const nEmbd = 10, nHidden = 200, V = 27, fanIn = 30;
   const C = parameter(randn(g, [V, nEmbd]), 'C');
   const w1Scale = { original: 1, fix_softmax: 1, fix_tanh: 0.2, kaiming: 1, batchnorm: 1 }[stage];

@@ -25,17 +25,47 @@ export const DEFAULT_NAMES_PATH = path.join(PROJECT_ROOT, 'data', 'names.txt');
 const sha256 = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
 
 function howToFix(dest: string): string {
+  if (dest === process.env.MAKEMORE_NAMES) {
+    return `Point MAKEMORE_NAMES at a copy of names.txt from https://github.com/karpathy/makemore (the file at the ` +
+      `repository's root, ${NAMES_BYTES} bytes, SHA-256 ${NAMES_SHA256}), or unset it to use data/names.txt (downloaded on first use).`;
+  }
   return `Get names.txt from https://github.com/karpathy/makemore (the file at the repository's root, ` +
     `${NAMES_BYTES} bytes, SHA-256 ${NAMES_SHA256}) and save it as ${dest}, ` +
     `or set MAKEMORE_NAMES=/path/to/names.txt to use a copy you have.`;
 }
 
-function checkBytes(bytes: Buffer, what: string, dest: string): void {
+/**
+ * Check that `bytes` are names.txt. `advice` says what to do with a wrong file: never to delete a file
+ * the user pointed us at.
+ */
+function checkBytes(bytes: Buffer, what: string, dest: string, advice = ''): void {
   const digest = sha256(bytes);
-  if (digest !== NAMES_SHA256) {
-    throw new Error(`${what} is not the expected names.txt: ${bytes.length} bytes with SHA-256 ${digest}, ` +
-      `expected ${NAMES_BYTES} bytes with SHA-256 ${NAMES_SHA256}. ${howToFix(dest)}`);
+  if (digest === NAMES_SHA256) return;
+  // A copy checked out or saved on Windows: the right names with CRLF line endings.
+  if (bytes.includes('\r\n') && sha256(Buffer.from(bytes.toString('latin1').replace(/\r\n/g, '\n'), 'latin1')) === NAMES_SHA256) {
+    throw new Error(`${what} has Windows line endings (CRLF): with LF line endings it is the expected names.txt. ` +
+      `Convert it (e.g. \`sed -i 's/\\r$//' ${dest}\` or \`dos2unix ${dest}\`; with git, \`git config core.autocrlf false\` ` +
+      'before checking it out keeps LF), or use a copy with LF line endings.');
   }
+  throw new Error(`${what} is not the expected names.txt: ${bytes.length} bytes with SHA-256 ${digest}, ` +
+    `expected ${NAMES_BYTES} bytes with SHA-256 ${NAMES_SHA256}.${advice} ${howToFix(dest)}`);
+}
+
+/**
+ * The file `MAKEMORE_NAMES` names, checked: undefined when unset; an error for an empty value or a
+ * folder, saying what is allowed.
+ */
+export function namesFileFromEnv(): string | undefined {
+  const value = process.env.MAKEMORE_NAMES;
+  if (value === undefined) return undefined;
+  const allowed = 'set it to the path of names.txt (a file), or unset it to use data/names.txt, downloaded on first use.';
+  if (value.trim() === '') throw new Error(`MAKEMORE_NAMES is set but empty: ${allowed}`);
+  if (fs.existsSync(value) && fs.statSync(value).isDirectory()) {
+    const inside = path.join(value, 'names.txt');
+    throw new Error(`MAKEMORE_NAMES=${value} is a folder: ${allowed}` +
+      (fs.existsSync(inside) ? ` (There is one in it: MAKEMORE_NAMES=${inside}.)` : ''));
+  }
+  return value;
 }
 
 export interface LoadOptions {
@@ -71,16 +101,18 @@ export async function downloadNames(url: string, dest: string): Promise<void> {
 
 /** Read the names (one per line), downloading and verifying the file first if it is missing. */
 export async function loadNames(options: LoadOptions = {}): Promise<string[]> {
-  const fromEnv = process.env.MAKEMORE_NAMES;
+  const fromEnv = options.file === undefined ? namesFileFromEnv() : undefined;
   const file = options.file ?? fromEnv ?? DEFAULT_NAMES_PATH;
   if (!fs.existsSync(file)) {
-    if (options.file === undefined && fromEnv) {
-      throw new Error(`MAKEMORE_NAMES=${fromEnv}, but there is no such file. ${howToFix(fromEnv)}`);
-    }
+    if (fromEnv) throw new Error(`MAKEMORE_NAMES=${fromEnv}, but there is no such file. ${howToFix(fromEnv)}`);
     await downloadNames(options.url ?? process.env.MAKEMORE_NAMES_URL ?? NAMES_URL, file);
   }
+  if (fs.statSync(file).isDirectory()) throw new Error(`${file} is a folder, not the names.txt file. ${howToFix(file)}`);
   const bytes = fs.readFileSync(file);
-  checkBytes(bytes, `${file} (delete it to download it again)`, file);
+  // Only the project's own copy may be moved away to download it again; a file the user named is theirs.
+  const ours = path.resolve(file) === DEFAULT_NAMES_PATH;
+  checkBytes(bytes, fromEnv ? `MAKEMORE_NAMES=${file}` : file, file,
+    ours ? ' Move it away (the next run downloads it again) or replace it.' : '');
   return bytes.toString('utf8').split('\n').filter((w) => w.length > 0);
 }
 

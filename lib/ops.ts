@@ -4,6 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Generator } from './random';
+import { ArgumentError, fail } from './check';
+import { largestIndex } from './guard';
 
 /** `torch.randn(shape, generator=g)`: the same numbers, as a float32 tensor. */
 export function randn(g: Generator, shape: number[]): tf.Tensor {
@@ -64,8 +66,16 @@ export function variance(x: tf.Tensor, axis: number, keepDims = false): tf.Tenso
  * dC = one_hot(X)^T @ dout, is written out.
  */
 export function embed(C: tf.Tensor, X: tf.Tensor): tf.Tensor2D {
+  if (!(C instanceof tf.Tensor) || C.rank !== 2) fail('embed', 'the table C', C, 'a 2-D tensor [vocabSize, nEmbd]');
+  if (!(X instanceof tf.Tensor) || X.rank !== 2 || X.dtype !== 'int32') fail('embed', 'X', X, 'an int32 tensor [batch, blockSize] of character indices');
   const [B, T] = X.shape as [number, number];
   const [V, D] = C.shape as [number, number];
+  // An index past the table would silently embed as zeros (one_hot of it is all zeros).
+  const largest = largestIndex(X, 'maxX');
+  if (largest >= V) {
+    throw new ArgumentError(`embed: the data holds the character index ${largest}, but the embedding table has ${V} rows, one per ` +
+      `character: build it for the data's vocabulary (at least ${largest + 1} characters, vocab.size), e.g. vocabSize: vocab.size.`);
+  }
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const table = args[0] as tf.Tensor2D;
     const save = args[1] as tf.GradSaveFunc;
@@ -85,7 +95,17 @@ export function embed(C: tf.Tensor, X: tf.Tensor): tf.Tensor2D {
  * d loss / d logits = (softmax(logits) - one_hot(Y)) / B.
  */
 export function crossEntropy(logits: tf.Tensor, Y: tf.Tensor): tf.Scalar {
+  if (!(logits instanceof tf.Tensor) || logits.rank !== 2) fail('crossEntropy', 'logits', logits, 'a 2-D tensor [batch, vocabSize]');
+  if (!(Y instanceof tf.Tensor) || Y.rank !== 1 || Y.dtype !== 'int32' || Y.shape[0] !== logits.shape[0]) {
+    fail('crossEntropy', 'Y', Y, `an int32 tensor [${logits.shape[0]}] of target indices, one per row of the logits`);
+  }
   const [B, V] = logits.shape as [number, number];
+  // A target past the last column would silently count as a probability of 0 (one_hot of it is all zeros).
+  const largest = largestIndex(Y, 'maxY');
+  if (largest >= V) {
+    throw new ArgumentError(`crossEntropy: the targets hold the character index ${largest}, but the logits have ${V} columns, one per ` +
+      `character: the output layer needs one output per character of the data's vocabulary (at least ${largest + 1}, vocab.size).`);
+  }
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const l = args[0] as tf.Tensor2D;
     const save = args[1] as tf.GradSaveFunc;

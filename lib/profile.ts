@@ -3,14 +3,13 @@
  *   full  (default) the lecture's step counts: 200,000 steps of training;
  *   quick small step counts, for tests and CI: the same code path, fewer steps.
  */
+import { SETTINGS, envChoice } from './check';
+
 export type ProfileName = 'full' | 'quick';
 
-function readProfile(): ProfileName {
-  const p = process.env.MAKEMORE_PROFILE ?? 'full';
-  if (p !== 'full' && p !== 'quick') {
-    throw new Error(`MAKEMORE_PROFILE=${p} is not a run profile: use full (the lecture's step counts) or quick.`);
-  }
-  return p;
+/** The profile `MAKEMORE_PROFILE` asks for (checked: one message lists the allowed values). */
+export function readProfile(): ProfileName {
+  return envChoice('MAKEMORE_PROFILE', SETTINGS.MAKEMORE_PROFILE, 'the same as full') ?? 'full';
 }
 
 export const PROFILE: ProfileName = readProfile();

@@ -3,7 +3,7 @@
  * CPython's `random` module produce, so that the notebooks can show the
  * lecture's own numbers.
  *
- * Pure TypeScript: no tfjs, no other imports.
+ * Pure TypeScript: no tfjs (only the library's argument checks).
  *
  * - `MT19937`: the Mersenne Twister both libraries use.
  * - `Generator`: `torch.Generator()` (CPU): `manualSeed`, `randn`, `rand`,
@@ -11,6 +11,8 @@
  * - `PyRandom`: CPython's `random.Random`: `seed`, `random`, `getrandbits`,
  *   `randbelow`, `shuffle`.
  */
+
+import { fail } from './check';
 
 // ---------------------------------------------------------------------------
 // Mersenne Twister
@@ -289,11 +291,23 @@ export class Generator {
 
   /** 67280421310721 is PyTorch's `default_rng_seed_val`. */
   constructor(seed: number | bigint = 67280421310721) {
-    this.manualSeed(seed);
+    this.setSeed(seed, 'new Generator(seed)');
   }
 
-  /** `manual_seed`: `init_genrand(seed mod 2^32)`; also drops the cached normal. */
+  /**
+   * `manual_seed`: `init_genrand(seed mod 2^32)`; also drops the cached normal. Seeds are integers in
+   * PyTorch's range, -2^63 to 2^64 - 1; a negative seed counts as seed + 2^64, as in PyTorch.
+   */
   manualSeed(seed: number | bigint): this {
+    return this.setSeed(seed, 'Generator.manualSeed');
+  }
+
+  private setSeed(seed: number | bigint, where: string): this {
+    const ok = typeof seed === 'bigint' || (typeof seed === 'number' && Number.isInteger(seed));
+    // (A number above 2^53 is an integer too; 2^64 itself is the first one out of range.)
+    if (!ok || BigInt(seed) < -(2n ** 63n) || BigInt(seed) >= 2n ** 64n) {
+      fail(where, 'seed', seed, "an integer from -2**63 to 2**64 - 1 (PyTorch's range of seeds)");
+    }
     const s = BigInt.asUintN(64, BigInt(seed));
     this.seedValue = s;
     this.engine.initGenrand(Number(s & 0xffffffffn));

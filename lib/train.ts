@@ -11,6 +11,9 @@ import { watchInterrupt } from './interrupt';
 import { item } from './ops';
 import { std as stdOf } from './diagnostics';
 import { Generator } from './random';
+import { ArgumentError, checkFinite, checkFunction, checkGenerator, checkInteger, checkOptions, fail } from './check';
+import { checkBatchFits, checkDataset, indexRange, snapshotVariables, withData } from './guard';
+import { noteTraining, noteFirstLoss } from './fingerprint';
 
 /** The loss of a batch: the network's forward pass. `training` false means evaluation mode. */
 export type { LossFn };
@@ -121,8 +124,32 @@ export interface StepResult {
 function stopOnNonFinite(loss: number, lr: number, step?: number): void {
   if (Number.isFinite(loss)) return;
   const at = step === undefined ? '' : ` at step ${step}`;
+  const state = step === undefined ? 'before this step' : step === 0 ? 'before training' : `after step ${step - 1}`;
   throw new Error(`The loss is ${loss}${at} (learning rate ${lr}): training stopped before this step's update. ` +
-    'Lower the learning rate or check the initialisation; the parameters and running statistics are those after the previous step.');
+    `Every parameter and buffer (running statistics included) holds its value from ${state}. ` +
+    'Lower the learning rate or check the initialisation.');
+}
+
+/**
+ * The arguments `train` and `sgdStep` share, checked before anything is allocated (`where` names the
+ * function): parameters, loss, data, generator, and a batch size that fits in the backend's memory.
+ */
+function checkTrainingArguments(where: string, o: { parameters: tf.Variable[]; loss: LossFn; data: Dataset; generator: Generator },
+  batchSize: number): void {
+  checkOptions(where, o);
+  if (!Array.isArray(o.parameters) || o.parameters.length === 0 || !o.parameters.every((p) => p instanceof tf.Variable)) {
+    fail(where, 'parameters', o.parameters, 'a non-empty array of tf.Variable (mm.parameter, or net.parameters())');
+  }
+  const gone = o.parameters.findIndex((p) => p.isDisposed);
+  if (gone >= 0) {
+    throw new ArgumentError(`${where}: parameters[${gone}] (${o.parameters[gone].name}) was disposed: ` +
+      'train the parameters of a network that is still there (build it again after dispose()).');
+  }
+  checkFunction(where, 'loss', o.loss, 'a function (X, Y, training) => the scalar loss');
+  checkDataset(where, 'data', o.data);
+  checkGenerator(where, 'generator', o.generator);
+  checkInteger(where, 'batchSize', batchSize, 1);
+  checkBatchFits(where, 'batchSize', batchSize, o.loss, o.data, o.parameters, compiling());
 }
 
 /**
@@ -137,6 +164,23 @@ export function sgdStep(options: {
   /** The minibatch's rows, when already drawn. */
   ix?: Int32Array;
 }): StepResult {
+  const where = 'sgdStep';
+  checkOptions(where, options);
+  checkFinite(where, 'lr', options.lr);
+  if (options.step !== undefined) checkInteger(where, 'step', options.step, 0);
+  checkDataset(where, 'data', options.data);
+  const { ix } = options;
+  if (ix !== undefined) {
+    if (!(ix instanceof Int32Array) || ix.length === 0) fail(where, 'ix', ix, 'an Int32Array of at least one row index');
+    const bad = ix.findIndex((r) => r < 0 || r >= options.data.size);
+    if (bad >= 0) fail(where, `ix[${bad}]`, ix[bad], `a row of the data set, from 0 to ${options.data.size - 1}`);
+  }
+  checkTrainingArguments(where, options, ix?.length ?? options.batchSize ?? 32);
+  return stepOnce(options);
+}
+
+/** `sgdStep` without its checks (done once by `train` for the whole loop). */
+function stepOnce(options: Parameters<typeof sgdStep>[0]): StepResult {
   const { parameters, loss, data, generator, lr } = options;
   const ix = options.ix ?? generator.randint(0, data.size, [options.batchSize ?? 32]);
   if (compiling()) {
@@ -150,9 +194,24 @@ export function sgdStep(options: {
     }
   }
   const result: StepResult = { loss: NaN };
+  // The loss assigns the running statistics during the forward pass, before a NaN can be seen: a step
+  // that fails puts them back (the compiled step assigns them only with its update).
+  const buffers = snapshotVariables(parameters);
+  try {
+    stepEagerly(options, ix, result);
+  } catch (e) {
+    buffers.restore();
+    throw e;
+  }
+  buffers.release();
+  return result;
+}
+
+function stepEagerly(options: Parameters<typeof sgdStep>[0], ix: Int32Array, result: StepResult): void {
+  const { parameters, loss, data, lr } = options;
   tf.tidy(() => {
     const { X, Y } = batch(data, ix);
-    const { value: lossValue, grads } = tf.variableGrads(() => loss(X, Y, true), parameters);
+    const { value: lossValue, grads } = withData(data, () => tf.variableGrads(() => loss(X, Y, true), parameters));
     const v = item(lossValue);
     stopOnNonFinite(v, lr, options.step);
     for (const p of parameters) p.assign(p.sub(grads[p.name].mul(lr)));
@@ -167,16 +226,18 @@ export function sgdStep(options: {
       result.grads = grads;
     }
   });
-  return result;
 }
 
 /** The compiled step of `loss` for minibatches like `ix` (traced on it when new). */
 function stepFor(loss: LossFn, data: Dataset, ix: Int32Array, parameters?: tf.Variable[], training = true): CompiledStep {
-  const cached = cachedStep(loss, [ix.length, data.blockSize], training, parameters);
+  // Traced anew for data with other indices: the trace is where embed and crossEntropy check them.
+  const r = indexRange(data);
+  const extraKey = `${r.maxX},${r.maxY}`;
+  const cached = cachedStep(loss, [ix.length, data.blockSize], training, parameters, extraKey);
   if (cached) return cached;
   const { X, Y } = batch(data, ix);
   try {
-    const { step, isNew } = compiledStep(loss, X, Y, training, parameters);
+    const { step, isNew } = withData(data, () => compiledStep(loss, X, Y, training, parameters, extraKey));
     if (isNew) {
       const note = step.fallbackNote();
       if (note) console.log(note);
@@ -207,9 +268,16 @@ function runStep(step: CompiledStep, data: Dataset, ix: Int32Array, lr: number, 
  * yields to the event loop whenever it prints or shows progress, about twice a second.
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
+  const where = 'train';
+  checkOptions(where, options);
   const { parameters, loss, data, steps, learningRate, generator } = options;
   const batchSize = options.batchSize ?? 32;
-  const printEvery = options.printEvery ?? 10000;
+  checkInteger(where, 'steps', steps, 0);
+  checkFunction(where, 'learningRate', learningRate, 'a function of the step, e.g. (i) => (i < 100000 ? 0.1 : 0.01)');
+  const printEvery = checkInteger(where, 'printEvery', options.printEvery ?? 10000, 0);
+  if (options.afterStep !== undefined) checkFunction(where, 'afterStep', options.afterStep, 'a function (step, loss) => void');
+  checkTrainingArguments(where, options, batchSize);
+  noteTraining(parameters);
   const progress = new Progress(steps, options.progress ?? true);
   const lossi: number[] = [];
   const ud: number[][] = [];
@@ -222,6 +290,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   try {
     for (let i = 0; i < steps; i++) {
       const lr = learningRate(i);
+      if (!Number.isFinite(lr)) fail(where, `learningRate(${i})`, lr, 'a finite number (the learning rate of that step)');
       const ix = generator.randint(0, data.size, [batchSize]);
       let value: number, ratios: number[] | undefined;
       if (compiled) {
@@ -233,10 +302,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         ratios = step.update(lr, options.trackUpdateRatios ?? false);
         if (options.afterStep) step.publish();
       } else {
-        ({ loss: value, ud: ratios } = sgdStep({ parameters, loss, data, generator, lr, batchSize, step: i,
+        ({ loss: value, ud: ratios } = stepOnce({ parameters, loss, data, generator, lr, batchSize, step: i,
           updateRatios: options.trackUpdateRatios, ix }));
       }
       if (ratios) ud.push(ratios);
+      if (i === 0) noteFirstLoss(parameters, value);
       lossi.push(Math.log10(value));
       const printed = printEvery > 0 && i % printEvery === 0;
       if (printed) console.log(formatStep(i, steps, value));
@@ -265,8 +335,10 @@ const EVAL_ROWS = 1024;
  * `chunk` rows so that memory stays small; the chunks' means are summed in float64, weighted by size.
  */
 export function evaluate(loss: LossFn, data: Dataset, chunk = EVAL_ROWS): number {
-  if (data.size === 0) throw new Error('evaluate: the data set is empty (0 examples): nothing to evaluate.');
-  if (!Number.isInteger(chunk) || chunk < 1) throw new Error(`evaluate: chunk must be an integer >= 1, got ${chunk}`);
+  checkFunction('evaluate', 'loss', loss, 'a function (X, Y, training) => the scalar loss');
+  checkDataset('evaluate', 'data', data);
+  checkInteger('evaluate', 'chunk', chunk, 1);
+  checkBatchFits('evaluate', 'chunk', Math.min(chunk, data.size), loss, data, undefined, compiling());
   const rows = (start: number, n: number) => Int32Array.from({ length: n }, (_, i) => start + i);
   let total = 0;
   for (let start = 0; start < data.size; start += chunk) {
@@ -281,7 +353,7 @@ export function evaluate(loss: LossFn, data: Dataset, chunk = EVAL_ROWS): number
         const T = data.blockSize;
         const X = tf.tensor2d(data.X.subarray(start * T, (start + n) * T), [n, T], 'int32');
         const Y = tf.tensor1d(data.Y.subarray(start, start + n), 'int32');
-        return item(loss(X, Y, false)) * n;
+        return item(withData(data, () => loss(X, Y, false))) * n;
       });
     }
   }
@@ -298,12 +370,41 @@ export function sampleNames(logits: (X: tf.Tensor2D) => tf.Tensor, options: {
   /** Draw as PyTorch 2.x does for one sample (argmax of p / Exponential(1)); default: torch 1.13's path. */
   exponentialForSingleSample?: boolean;
 }): string[] {
+  const where = 'sampleNames';
+  checkFunction(where, 'logits', logits, 'a function (X [1, blockSize]) => logits [1, vocabSize], e.g. (X) => net.logits(X)');
+  checkOptions(where, options);
+  checkGenerator(where, 'options.generator', options.generator);
+  const { itos } = options;
+  if (!Array.isArray(itos) || itos.length < 2 || !itos.every((c) => typeof c === 'string')) {
+    fail(where, 'options.itos', itos, "the vocabulary's characters by index, e.g. vocab.itos (['.', 'a', ..., 'z'])");
+  }
+  const T = checkInteger(where, 'options.blockSize', options.blockSize, 1);
+  const count = checkInteger(where, 'options.count', options.count ?? 20, 0);
+  const maxLength = checkInteger(where, 'options.maxLength', options.maxLength ?? 100, 1);
+  /** The network's probabilities for a context; the first call checks that it takes contexts of this block size. */
+  let checked = false;
+  const probsOf = (context: number[]) => tf.tidy(() => {
+    let out: tf.Tensor;
+    try {
+      out = logits(tf.tensor2d([context], [1, T], 'int32'));
+    } catch (e) {
+      if (checked) throw e;
+      throw new ArgumentError(`${where}: the network's logits failed on a context of blockSize ${T} (a tensor [1, ${T}]): ` +
+        `${(e as Error).message}. options.blockSize must be the block size the network was built for (the data's blockSize).`);
+    }
+    if (!checked && (!(out instanceof tf.Tensor) || out.size !== itos.length)) {
+      throw new ArgumentError(`${where}: logits(X) must give one logit per character of options.itos, [1, ${itos.length}], ` +
+        `got ${out instanceof tf.Tensor ? `[${out.shape.join(', ')}]` : typeof out}: pass the itos of the vocabulary the network was built for.`);
+    }
+    checked = true;
+    return tf.softmax(out.reshape([1, itos.length])).dataSync();
+  });
   const names: string[] = [];
-  for (let n = 0; n < (options.count ?? 20); n++) {
-    const context = new Array(options.blockSize).fill(0);
+  for (let n = 0; n < count; n++) {
+    const context = new Array(T).fill(0);
     const out: string[] = [];
-    for (let len = 0; len < (options.maxLength ?? 100); len++) {
-      const probs = tf.tidy(() => tf.softmax(logits(tf.tensor2d([context], [1, options.blockSize], 'int32'))).dataSync());
+    for (let len = 0; len < maxLength; len++) {
+      const probs = probsOf(context);
       const ix = options.generator.multinomial(probs, 1, true, { exponentialForSingleSample: options.exponentialForSingleSample })[0];
       context.shift();
       context.push(ix);

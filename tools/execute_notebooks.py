@@ -1,11 +1,15 @@
 """Execute the notebooks in order on the tslab kernel (headless, nbclient) and export each to a
 self-contained HTML page, with an index linking them in order.
 
-Run through `npm start` (tools/run-notebooks.js), which sets up the environment first.
-Writes, for every notebook NAME in notebooks/: OUT/NAME.ipynb (executed), OUT/NAME.html, and
-OUT/index.html, which also links OUT/playground.html (built next by tools/build-playground.ts).
-Files are written atomically: a failed notebook never leaves a half-written export and never
-touches the exports of the others.
+Run through `npm start` (tools/run-notebooks.js), which sets up the environment and checks the
+settings and the data first. Writes, for every notebook NAME in notebooks/: OUT/NAME.ipynb (executed),
+OUT/NAME.html, and OUT/index.html, which also links OUT/playground.html (built next by
+tools/build-playground.ts). Files are written atomically. A failed notebook never replaces a good
+export: its run goes to OUT/NAME.failed.ipynb and .html, and the index marks the good one stale.
+The index lists every notebook, also those not run this time (--only).
+
+Ctrl+C (SIGINT), a closed terminal (SIGHUP) or SIGTERM stop the run: every kernel it started is ended,
+the notebook that was running keeps its previous export, and one line says so.
 """
 import argparse
 import datetime
@@ -13,9 +17,13 @@ import html
 import json
 import os
 import re
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
+
+import psutil
 
 import nbformat
 from nbclient import NotebookClient
@@ -93,17 +101,29 @@ def export_html(nb, name, facts):
     return body
 
 
-def write_index(out: Path, entries, profile):
-    rows = "\n".join(
-        f'<li><a href="{html.escape(e["html"])}">{html.escape(e["title"])}</a> '
-        f'<span class="facts">{e["status"]} &middot; {e["seconds"]} s &middot; backend {html.escape(e["backend"])}</span></li>'
-        for e in entries)
+def write_index(out: Path, entries):
+    def facts(e):
+        if e["status"] == "not run":
+            return "not run yet"
+        text = f'{e["status"]} &middot; profile {html.escape(e["profile"])} &middot; {e["seconds"]} s &middot; backend {html.escape(e["backend"])}'
+        if e.get("failed"):
+            text = (f'<b class="stale">stale</b>: the last good run ({html.escape(e["executed_at"])}), {text}; '
+                    f'the run of {html.escape(e["failed"]["executed_at"])} FAILED '
+                    f'(<a href="{html.escape(e["failed"]["html"])}">its output</a>)')
+        return text
+
+    def item(e):
+        title = html.escape(e["title"])
+        link = f'<a href="{html.escape(e["html"])}">{title}</a>' if e["status"] != "not run" else title
+        return f'<li>{link} <span class="facts">{facts(e)}</span></li>'
+
+    rows = "\n".join(item(e) for e in entries)
     write_atomic(out / "index.html", f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>makemore part 3: activations, gradients and BatchNorm</title>
-<style>body {{ font-family: system-ui, sans-serif; max-width: 46em; margin: 2em auto; }} .facts {{ color: #666; font-size: 90%; }}</style>
+<style>body {{ font-family: system-ui, sans-serif; max-width: 46em; margin: 2em auto; }} .facts {{ color: #666; font-size: 90%; }} .stale {{ color: #b00; }}</style>
 </head><body>
 <h1>makemore part 3: activations, gradients and BatchNorm</h1>
-<p>The notebooks in order, executed with the <b>{html.escape(profile)}</b> run profile.</p>
+<p>The notebooks in order, each with the run profile it was executed with.</p>
 <ol>
 {rows}
 </ol>
@@ -113,63 +133,207 @@ gain, batch norm, tanh, learning rate, depth, width, steps and seed, and watch t
 """)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=str(ROOT / "dist"))
-    ap.add_argument("--dir", default=str(ROOT / "notebooks"), help="folder of the notebooks to run")
-    ap.add_argument("--only", nargs="*", help="notebook names (without .ipynb) to run; default all")
-    ap.add_argument("--timeout", type=int, default=int(os.environ.get("MAKEMORE_CELL_TIMEOUT", "3600")),
-                    help="seconds a single cell may take")
-    args = ap.parse_args()
+def read_export(path: Path):
+    """The facts an earlier run stored in an executed notebook (its metadata), or None."""
+    if not path.exists():
+        return None
+    try:
+        facts = dict(nbformat.read(path, as_version=4).metadata.get("makemore", {}))
+    except Exception:  # an unreadable export counts as none; it is only replaced by a good run
+        return None
+    # Exports written before statuses were kept: good unless they hold an error output.
+    if "status" not in facts:
+        nb = nbformat.read(path, as_version=4)
+        failed = any(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", []))
+        facts["status"] = "FAILED" if failed else "ok"
+    return facts
 
+
+def entry_of(out: Path, name: str, title: str):
+    """The index entry of a notebook from its exports: the good one, and a later failed run if any."""
+    good = read_export(out / f"{name}.ipynb")
+    failed = read_export(out / f"{name}.failed.ipynb")
+    if good is None:
+        return {"html": f"{name}.html", "title": title, "status": "not run"}
+    e = {"html": f"{name}.html", "title": title, "status": good["status"], "profile": good.get("profile", "?"),
+         "seconds": good.get("seconds", "?"), "backend": good.get("backend", "unknown"), "executed_at": good.get("executed_at", "?")}
+    if failed is not None:
+        e["failed"] = {"html": f"{name}.failed.html", "executed_at": failed.get("executed_at", "?")}
+    return e
+
+
+def resolve_only(wanted, paths):
+    """The notebooks --only names: NAME, NAME.ipynb, a path to it, or its number (04 or 4)."""
+    chosen = []
+    for w in wanted:
+        key = Path(w).name
+        key = key[:-len(".ipynb")] if key.endswith(".ipynb") else key
+        match = [p for p in paths if p.stem == key]
+        if not match and key.isdigit():
+            match = [p for p in paths if re.match(r"^(\d+)-", p.stem) and int(p.stem.split("-")[0]) == int(key)]
+        if not match:
+            names = ", ".join(p.stem for p in paths)
+            raise SystemExit(f"[makemore] --only {w}: there is no such notebook. The notebooks are: {names}. "
+                             "Give a name (with or without .ipynb) or a number, e.g. --only 04-batchnorm or --only 04.")
+        chosen += [p for p in match if p not in chosen]
+    return [p for p in paths if p in chosen]
+
+
+class Stop(Exception):
+    """A signal asked the run to stop."""
+
+
+class Run:
+    """The run's state shared by the worker thread (nbclient) and the main thread (signals)."""
+
+    def __init__(self):
+        self.signal = None
+        self.current = None
+        self.done = []
+
+    def stop(self, signum, _frame=None):
+        if self.signal is not None:
+            return  # a second signal (from the terminal and from npm's launcher) changes nothing
+        self.signal = signal.Signals(signum).name
+        end_children()
+
+
+def end_children(timeout=5):
+    """End every process this run started (the kernels, in their own sessions), then wait for them."""
+    children = psutil.Process().children(recursive=True)
+    for c in children:
+        try:
+            c.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _gone, alive = psutil.wait_procs(children, timeout=timeout)
+    for c in alive:
+        try:
+            c.kill()
+        except psutil.NoSuchProcess:
+            pass
+
+
+def say(text, stream=sys.stderr):
+    """Print a line; a closed terminal (SIGHUP) is not an error."""
+    try:
+        print(text, file=stream, flush=True)
+    except OSError:
+        pass
+
+
+def run_all(args, run: Run):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    profile = os.environ.get("MAKEMORE_PROFILE", "full")
-    # Notebooks hand results to later ones through this file (lib/results.ts); kernels inherit it.
-    os.environ["MAKEMORE_RESULTS"] = str(out / "results.json")
-    paths = sorted(Path(args.dir).glob("*.ipynb"))
-    if args.only:
-        paths = [p for p in paths if p.stem in args.only]
-    if not paths:
-        print("[makemore] no notebooks to run", file=sys.stderr)
-        return 1
+    profile = os.environ.get("MAKEMORE_PROFILE") or "full"
+    every = sorted(Path(args.dir).glob("*.ipynb"))
+    if not every:
+        raise SystemExit(f"[makemore] no notebooks in {args.dir}")
+    paths = resolve_only(args.only, every) if args.only else every
 
-    titles = {p.stem: title_of(nbformat.read(p, as_version=4), p.stem) for p in paths}
-    entries, failures = [], []
+    titles = {p.stem: title_of(nbformat.read(p, as_version=4), p.stem) for p in every}
+    failures = []
     t_all = time.time()
     for k, path in enumerate(paths):
         name = path.stem
-        print(f"[makemore] [{k + 1}/{len(paths)}] {name} ...", flush=True)
+        if run.signal:
+            raise Stop()
+        run.current = name
+        say(f"[makemore] [{k + 1}/{len(paths)}] {name} ...", sys.stdout)
         nb, seconds, error = execute(path, args.timeout)
+        if run.signal:
+            raise Stop()  # the kernel was ended by a signal: this run is not a result, the old export stays
+        # Neighbours among all the notebooks, also when only some run.
+        i = every.index(path)
         facts = {
             "title": titles[name], "profile": profile, "backend": backend_of(nb),
             "seconds": f"{seconds:.1f}", "executed_at": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
-            "prev": {"html": f"{paths[k - 1].stem}.html", "title": titles[paths[k - 1].stem]} if k > 0 else None,
-            "next": {"html": f"{paths[k + 1].stem}.html", "title": titles[paths[k + 1].stem]} if k + 1 < len(paths) else None,
+            "prev": {"html": f"{every[i - 1].stem}.html", "title": titles[every[i - 1].stem]} if i > 0 else None,
+            "next": {"html": f"{every[i + 1].stem}.html", "title": titles[every[i + 1].stem]} if i + 1 < len(every) else None,
         }
-        nb.metadata["makemore"] = {key: facts[key] for key in ("profile", "backend", "seconds", "executed_at")}
         status = "ok"
         if error is not None:
             cell, message = failure_of(nb, error)
             where = f"cell {cell}" if cell is not None else "kernel"
             failures.append(f"{name}.ipynb, {where}: {message}")
             status = "FAILED"
-            print(f"[makemore]     FAILED after {seconds:.1f} s in {where}: {message}", flush=True)
+            say(f"[makemore]     FAILED after {seconds:.1f} s in {where}: {message}", sys.stdout)
         else:
-            print(f"[makemore]     ok in {seconds:.1f} s (backend {facts['backend']})", flush=True)
-        write_atomic(out / f"{name}.ipynb", nbformat.writes(nb))
-        write_atomic(out / f"{name}.html", export_html(nb, name, facts))
-        entries.append({"html": f"{name}.html", "title": titles[name], "status": status,
-                        "seconds": facts["seconds"], "backend": facts["backend"]})
+            say(f"[makemore]     ok in {seconds:.1f} s (backend {facts['backend']})", sys.stdout)
+        nb.metadata["makemore"] = {key: facts[key] for key in ("profile", "backend", "seconds", "executed_at")}
+        nb.metadata["makemore"]["status"] = status
+        previous = read_export(out / f"{name}.ipynb")
+        # A failed run never replaces a good export: it goes beside it, and the index marks the good one stale.
+        target = f"{name}.failed" if status != "ok" and previous is not None and previous["status"] == "ok" else name
+        write_atomic(out / f"{target}.ipynb", nbformat.writes(nb))
+        write_atomic(out / f"{target}.html", export_html(nb, name, facts))
+        if status == "ok":
+            for stale in (out / f"{name}.failed.ipynb", out / f"{name}.failed.html"):
+                stale.unlink(missing_ok=True)
+        run.done.append(name)
+        run.current = None
 
-    write_index(out, entries, profile)
+    write_index(out, [entry_of(out, p.stem, titles[p.stem]) for p in every])
     total = time.time() - t_all
-    print(f"[makemore] {len(paths) - len(failures)} of {len(paths)} notebooks ok in {total:.1f} s "
-          f"(profile {profile}); exports in {out}/index.html", flush=True)
+    say(f"[makemore] {len(paths) - len(failures)} of {len(paths)} notebooks ok in {total:.1f} s "
+        f"(profile {profile}); exports in {out}/index.html", sys.stdout)
     if failures:
-        print("[makemore] failed:\n  " + "\n  ".join(failures), file=sys.stderr, flush=True)
+        say("[makemore] failed:\n  " + "\n  ".join(failures))
         return 1
     return 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=str(ROOT / "dist"))
+    ap.add_argument("--dir", default=str(ROOT / "notebooks"), help="folder of the notebooks to run")
+    ap.add_argument("--only", nargs="*", help="notebooks to run: names with or without .ipynb, or numbers (04); default all")
+    ap.add_argument("--timeout", type=int, default=int(os.environ.get("MAKEMORE_CELL_TIMEOUT", "3600")),
+                    help="seconds a single cell may take")
+    args = ap.parse_args()
+
+    run = Run()
+    outcome = {}
+
+    def work():
+        try:
+            outcome["code"] = run_all(args, run)
+        except Stop:
+            pass
+        except SystemExit as e:
+            outcome["exit"] = e
+        except BaseException as e:  # noqa: BLE001 - reported by the main thread
+            outcome["error"] = e
+
+    # nbclient runs in a worker thread, so that the signals reach this (main) thread's handlers.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, run.stop)
+    worker = threading.Thread(target=work, name="notebooks", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.2)
+        if run.signal:
+            worker.join(10)  # it notices its kernel is gone
+            break
+    if run.signal:
+        where = f" during {run.current}" if run.current else ""
+        kept = "its previous export is kept" if run.current else "nothing was running"
+        say(f"[makemore] stopped by {run.signal}{where}: ended every kernel of the run; {kept}; "
+            f"{len(run.done)} notebook{'s' if len(run.done) != 1 else ''} finished before.")
+        code = 128 + getattr(signal, run.signal)
+        if worker.is_alive():
+            # Still inside nbclient after 10 s: leave without waiting (its kernel is already ended).
+            try:
+                sys.stdout.flush()
+            except OSError:
+                pass
+            os._exit(code)
+        return code
+    if "exit" in outcome:
+        raise outcome["exit"]
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("code", 1)
 
 
 if __name__ == "__main__":

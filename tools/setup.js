@@ -2,7 +2,9 @@
 // Sets up what is missing, and nothing else when everything is in place:
 //   1. node_modules (npm ci) when package-lock.json changed since the last install,
 //   2. .venv/ with the pinned JupyterLab, nbconvert and nbclient (tools/requirements.txt),
-//   3. the tslab kernel spec inside .venv/ (never in the user's home), running this project's tslab.
+//   3. the tslab kernel spec inside .venv/ (never in the user's home), running this project's tslab,
+//   4. in a git work tree, the nbstripout filter that .gitattributes names for *.ipynb, in the clone's
+//      git config, so that running a notebook (JupyterLab's autosave) never shows as a change.
 // Each step keeps a stamp (a hash of its inputs) and is skipped when the stamp matches.
 'use strict';
 const fs = require('fs');
@@ -32,6 +34,14 @@ function ensureNodeModules() {
   const stamp = path.join(ROOT, 'node_modules', '.makemore-stamp');
   const hash = hashOf(lock, path.join(ROOT, 'package.json'));
   if (stampOk(stamp, hash)) return false;
+  const modules = path.join(ROOT, 'node_modules');
+  if (fs.existsSync(modules) && fs.lstatSync(modules).isSymbolicLink()) {
+    // npm ci empties node_modules first: through a link it would empty the packages of the clone the
+    // link points to (a git worktree sharing another's node_modules), and that clone's set-up with them.
+    fail(`node_modules is a link to ${fs.realpathSync(modules)}, installed for another package.json or package-lock.json ` +
+      'than this one. Set-up does not reinstall through a link (npm ci would empty the other folder): remove the link ' +
+      '(rm node_modules) and run this again to install this clone\'s own packages.');
+  }
   log('installing npm packages (npm ci) ...');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   run(npm, fs.existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'],
@@ -102,12 +112,44 @@ function ensureWasmKernels() {
   }
 }
 
+/**
+ * The nbstripout git filter for *.ipynb (.gitattributes: `filter=nbstripout diff=ipynb`), set in the git
+ * config of the clone that holds `root` when it is a git work tree. The venv's Python is named by a
+ * relative path: git runs filters from the work tree's root, so every worktree of the clone uses its
+ * own .venv, and no machine's path is written anywhere.
+ */
+function ensureGitFilter(root = ROOT) {
+  // A throw-away virtual environment (MAKEMORE_VENV, the set-up tests) configures nothing.
+  if (path.resolve(VENV) !== path.join(ROOT, '.venv')) return false;
+  const git = (...args) => spawnSync('git', args, { cwd: root, encoding: 'utf8' });
+  const inside = git('rev-parse', '--is-inside-work-tree');
+  if (inside.error || inside.status !== 0 || inside.stdout.trim() !== 'true') return false;
+  const python = process.platform === 'win32' ? '.venv/Scripts/python.exe' : '.venv/bin/python';
+  const want = {
+    // --keep-id: the notebooks' own cell ids (c00, c01, ...) stay; language_info is what the kernel
+    // reports when JupyterLab saves (tslab's, not the committed one), so it is not kept either.
+    'filter.nbstripout.clean': `${python} -m nbstripout --keep-id --extra-keys metadata.language_info`,
+    'filter.nbstripout.smudge': 'cat',
+    'filter.nbstripout.required': 'true',
+    'diff.ipynb.textconv': `${python} -m nbstripout --keep-id --extra-keys metadata.language_info -t`,
+  };
+  let changed = false;
+  for (const [key, value] of Object.entries(want)) {
+    if (git('config', '--get', key).stdout.trim() === value) continue;
+    const r = git('config', key, value);
+    if (r.status !== 0) fail(`git config ${key} failed: ${(r.stderr || '').trim()}`);
+    changed = true;
+  }
+  if (changed) log('configured git to strip notebook outputs on commit (nbstripout filter for *.ipynb)');
+  return changed;
+}
+
 function setup() {
   const t0 = Date.now();
-  const changed = [ensureNodeModules(), ensureWasmKernels(), ensureVenv(), ensureKernel()].some(Boolean);
+  const changed = [ensureNodeModules(), ensureWasmKernels(), ensureVenv(), ensureKernel(), ensureGitFilter()].some(Boolean);
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
   log(changed ? `set-up done in ${secs} s` : `set-up: everything in place (${secs} s)`);
 }
 
-module.exports = { setup };
+module.exports = { setup, ensureGitFilter };
 if (require.main === module) setup();

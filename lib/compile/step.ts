@@ -18,16 +18,18 @@
 import * as tf from '@tensorflow/tfjs';
 import { Plan, PlanOp } from './plan';
 import { record, Recording } from './record';
-import { envVar } from '../env';
+import { SETTINGS, envChoice } from '../check';
 
 export type LossFn = (X: tf.Tensor2D, Y: tf.Tensor1D, training: boolean) => tf.Scalar;
 
 /** Whether training and evaluation compile (`MAKEMORE_COMPILE`, default on). */
 export function compiling(): boolean {
-  const v = envVar('MAKEMORE_COMPILE');
-  if (v === undefined || v === '' || v === '1') return true;
-  if (v === '0') return false;
-  throw new Error(`MAKEMORE_COMPILE=${v} is not allowed: use 1 (compile training steps, the default) or 0 (run them eagerly on TensorFlow.js).`);
+  return envChoice('MAKEMORE_COMPILE', SETTINGS.MAKEMORE_COMPILE, 'the same as 1') !== '0';
+}
+
+/** Whether compiled steps fuse neighbouring elementwise kernels (`MAKEMORE_FUSE`, default on). */
+export function fusing(): boolean {
+  return envChoice('MAKEMORE_FUSE', SETTINGS.MAKEMORE_FUSE, 'the same as 1') !== '0';
 }
 
 /** Tolerances of the first-step check (float32 arithmetic in another order, other polynomial approximations). */
@@ -127,7 +129,7 @@ export class CompiledStep {
       this.variables = [...recording.variables].map(([v, id]) => ({ v, id }));
       const keep = new Set<number>([this.lossId, ...this.trained.map((p) => p.grad), ...recording.assigned.values(),
         ...recording.refreshed.map((r) => r.id)]);
-      this.plan = new Plan(recording, keep, envVar('MAKEMORE_FUSE') !== '0');
+      this.plan = new Plan(recording, keep, fusing());
       const sabotage = testing.sabotage;
       if (sabotage) this.plan.ops.forEach((op) => { if (op.kernels.includes(sabotage.kernel)) op.run = sabotage.wrap(op.run, this.plan, op); });
       this.kernelCount = this.plan.ops.length;
@@ -326,23 +328,25 @@ const cache = new WeakMap<object, Map<string, CompiledStep>>();
  * (none: evaluation), from the cache, or new: traced on (X, Y), built and checked kernel by kernel.
  * `isNew` says whether it was just traced (then its first run must be on the same minibatch).
  */
-export function compiledStep(loss: LossFn, X: tf.Tensor2D, Y: tf.Tensor1D, training: boolean, parameters?: tf.Variable[]):
-  { step: CompiledStep; isNew: boolean } {
-  const cached = cachedStep(loss, X.shape, training, parameters);
+export function compiledStep(loss: LossFn, X: tf.Tensor2D, Y: tf.Tensor1D, training: boolean, parameters?: tf.Variable[],
+  /** Anything else that must trace anew when it changes (the data's range of indices, checked while tracing). */
+  extraKey = ''): { step: CompiledStep; isNew: boolean } {
+  const cached = cachedStep(loss, X.shape, training, parameters, extraKey);
   if (cached) return { step: cached, isNew: false };
   const step = new CompiledStep(loss, X, Y, training, parameters);
-  cache.get(loss)!.set(keyOf(X.shape, training, parameters), step);
+  cache.get(loss)!.set(keyOf(X.shape, training, parameters, extraKey), step);
   return { step, isNew: true };
 }
 
-const keyOf = (shape: number[], training: boolean, parameters?: tf.Variable[]) =>
-  `${training}|${shape}|${parameters ? parameters.map(idOfVariable).join(',') : 'eval'}`;
+const keyOf = (shape: number[], training: boolean, parameters: tf.Variable[] | undefined, extraKey: string) =>
+  `${training}|${shape}|${parameters ? parameters.map(idOfVariable).join(',') : 'eval'}|${extraKey}`;
 
 /** The cached step for minibatches X of this shape [rows, blockSize], if there is one (no tensor needed to ask). */
-export function cachedStep(loss: LossFn, shape: number[], training: boolean, parameters?: tf.Variable[]): CompiledStep | undefined {
+export function cachedStep(loss: LossFn, shape: number[], training: boolean, parameters?: tf.Variable[], extraKey = ''):
+  CompiledStep | undefined {
   let steps = cache.get(loss);
   if (!steps) cache.set(loss, (steps = new Map()));
-  const cached = steps.get(keyOf(shape, training, parameters));
+  const cached = steps.get(keyOf(shape, training, parameters, extraKey));
   return cached && !cached.stale() ? cached : undefined;
 }
 

@@ -8,8 +8,9 @@ the execution starts, and records how many seconds the cell took to end after th
 dies gives the status "dead", for that step and every later one.
 """
 import json
-import subprocess
+import os
 import queue
+import subprocess
 import sys
 import time
 
@@ -97,6 +98,8 @@ def main():
     finally:
         client.stop_channels()
         km.shutdown_kernel(now=True)
+    # The kernel (node) shares this stdout and makes it non-blocking; a large write would then lose data.
+    os.set_blocking(sys.stdout.fileno(), True)
     json.dump(results, sys.stdout)
 
 

@@ -1,8 +1,10 @@
 // JupyterLab as a learner meets it: a real server on 127.0.0.1, Debian's Chromium, the project's
-// tslab kernel. Open 00-data, run all cells from the menu, see the Plotly figure, edit and re-run a
-// cell, save, close and reopen (the figure renders again), then stop the server cleanly.
+// tslab kernel. Open 00-data, run all cells from the menu, see the Plotly figure, save (git sees no
+// change: outputs are stripped by the nbstripout filter), edit and re-run a cell, save, close and reopen
+// (the figure renders again), then stop the server cleanly.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -16,6 +18,7 @@ let lab: Lab;
 let page: Page;
 const problems: string[] = [];
 const NOTEBOOK = '00-data.ipynb';
+const inGit = spawnSync('git', ['rev-parse', '--is-inside-work-tree'], { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() === 'true';
 
 before(async () => {
   process.env.MAKEMORE_NAMES = process.env.MAKEMORE_NAMES ?? NAMES_FILE;
@@ -64,6 +67,16 @@ test('run all cells from the menu: the kernel runs them and the Plotly figure is
   assert.match(text, /train 182625 examples, dev 22655, test 22866/);
   await page.locator('.jp-OutputArea .makemore-plot').first().scrollIntoViewIfNeeded();
   await page.screenshot({ path: path.join(ROOT, 'dist', 'jupyterlab-00-data.png') });
+});
+
+test('saved after Run All, the notebook keeps its outputs on disk, and git sees no change (the nbstripout filter)', { skip: !inGit && 'not a git work tree' }, async () => {
+  await page.keyboard.press('Control+s');
+  await page.waitForFunction(() => !document.querySelector('.jp-mod-dirty'), undefined, { timeout: 30000 });
+  const saved = path.join(lab.root, NOTEBOOK);
+  assert.ok(fs.readFileSync(saved, 'utf8').includes('"output_type"'), 'the outputs are saved');
+  // What git would store for the saved file at notebooks/00-data.ipynb, against what it stores for the clean one.
+  const hash = (file: string) => execFileSync('git', ['hash-object', `--path=notebooks/${NOTEBOOK}`, file], { cwd: ROOT, encoding: 'utf8' }).trim();
+  assert.equal(hash(saved), hash(path.join(ROOT, 'notebooks', NOTEBOOK)));
 });
 
 test('edit a cell and run it again: its output changes as expected', async () => {

@@ -38,13 +38,15 @@ test('MAKEMORE_BACKEND=cpu selects the plain CPU backend', () => {
 test('an unknown MAKEMORE_BACKEND is an error that lists the choices', () => {
   const { status, err } = pick({ MAKEMORE_BACKEND: 'gpu' });
   assert.notEqual(status, 0);
-  assert.match(err, /MAKEMORE_BACKEND=gpu is not a backend: use one of tensorflow, wasm, cpu/);
+  assert.match(err, /MAKEMORE_BACKEND=gpu is not allowed: use tensorflow \(native TensorFlow, installed by tools\/install-native-tensorflow\.sh\), wasm \(WebAssembly\) or cpu \(plain JavaScript\)/);
+  assert.equal(err.match(/MAKEMORE_BACKEND=gpu/g)!.length, 1, 'one message');
 });
 
-test('asking for native TensorFlow where it is missing says how to install it', { skip: nativeInstalled && 'native backend is installed here' }, () => {
+test('asking for native TensorFlow where it is missing points to the project\'s install script, not an npm install that fails offline', { skip: nativeInstalled && 'native backend is installed here' }, () => {
   const { status, err } = pick({ MAKEMORE_BACKEND: 'tensorflow' });
   assert.notEqual(status, 0);
-  assert.match(err, /MAKEMORE_BACKEND=tensorflow was asked for but does not load.*npm install @tensorflow\/tfjs-node/);
+  assert.match(err, /MAKEMORE_BACKEND=tensorflow was asked for but does not load.*install it with tools\/install-native-tensorflow\.sh \(from the npm registry and PyPI/);
+  assert.doesNotMatch(err, /npm install/);
 });
 
 test('choosing the backend leaves no handler that turns stray errors into crashes', () => {

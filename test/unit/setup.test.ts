@@ -54,3 +54,40 @@ test('without a reachable package index, set-up says what to check and keeps not
     server.close();
   }
 });
+
+test('node_modules linked to another clone\'s is never reinstalled through the link (npm ci would empty it)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'makemore-link-'));
+  const clone = path.join(dir, 'clone');
+  const shared = path.join(dir, 'shared-node_modules');
+  fs.mkdirSync(shared);
+  fs.writeFileSync(path.join(shared, 'a-package'), 'still here');
+  fs.mkdirSync(clone);
+  fs.cpSync(path.join(ROOT, 'tools'), path.join(clone, 'tools'), { recursive: true });
+  for (const f of ['package.json', 'package-lock.json']) fs.copyFileSync(path.join(ROOT, f), path.join(clone, f));
+  fs.symlinkSync(shared, path.join(clone, 'node_modules'));
+  const r = spawnSync(process.execPath, [path.join(clone, 'tools', 'setup.js')], { cwd: clone, encoding: 'utf8' });
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /node_modules is a link to .*shared-node_modules, installed for another package\.json or package-lock\.json than this one\. Set-up does not reinstall through a link/);
+  assert.equal(fs.readFileSync(path.join(shared, 'a-package'), 'utf8'), 'still here', 'the other clone\'s packages are untouched');
+});
+
+test('in a git work tree, set-up configures the nbstripout filter that .gitattributes names for *.ipynb; elsewhere nothing', { skip: spawnSync('git', ['rev-parse', '--is-inside-work-tree'], { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() !== 'true' && 'not a git work tree' }, () => {
+  const git = (...args: string[]) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
+  assert.equal(git('check-attr', 'filter', '--', 'notebooks/00-data.ipynb'), 'notebooks/00-data.ipynb: filter: nbstripout');
+  // A relative path: every worktree of the clone runs its own .venv, and no machine path is stored.
+  assert.match(git('config', '--get', 'filter.nbstripout.clean'), /^\.venv\/(bin\/python|Scripts\/python\.exe) -m nbstripout --keep-id/);
+  assert.equal(git('config', '--get', 'filter.nbstripout.required'), 'true');
+  // The filter at work: a notebook with outputs and execution counts is stored as the clean one.
+  const clean = fs.readFileSync(path.join(ROOT, 'notebooks', '00-data.ipynb'), 'utf8');
+  const nb = JSON.parse(clean);
+  nb.cells.filter((c: { cell_type: string }) => c.cell_type === 'code').forEach((c: Record<string, unknown>, k: number) => {
+    c.execution_count = k + 1;
+    c.outputs = [{ output_type: 'stream', name: 'stdout', text: ['an output\n'] }];
+  });
+  const run = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'makemore-strip-')), '00-data.ipynb');
+  fs.writeFileSync(run, JSON.stringify(nb, null, 1) + '\n');
+  assert.equal(git('hash-object', '--path=notebooks/00-data.ipynb', run), git('hash-object', '--path=notebooks/00-data.ipynb', path.join(ROOT, 'notebooks', '00-data.ipynb')));
+  // Outside a git work tree set-up configures nothing.
+  const r = spawnSync(process.execPath, ['-e', `process.stdout.write(String(require(${JSON.stringify(path.join(ROOT, 'tools', 'setup.js'))}).ensureGitFilter(${JSON.stringify(os.tmpdir())})))`], { encoding: 'utf8' });
+  assert.equal(r.stdout, 'false', r.stderr);
+});

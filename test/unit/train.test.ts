@@ -89,26 +89,40 @@ test('the number of live tensors is the same after every step', async () => {
   net.dispose();
 });
 
-test('a NaN loss stops training with an error naming the step, before that step\'s update', async () => {
-  const g = new Generator(SEED);
-  const net = stageNetwork('batchnorm', g);
-  // A variable the loss reads at every step (a JavaScript value would be a constant of the compiled
-  // step): set to NaN after step 2.
-  const poison = tf.variable(tf.scalar(1), false);
-  const poisoned = (X: tf.Tensor2D, Y: tf.Tensor1D, training: boolean) => net.loss(X, Y, training).mul(poison) as tf.Scalar;
-  let before: ArrayLike<number>[] = [];
-  const watched = [net.named.W2, net.bnmeanRunning, net.bnstdRunning];
-  await assert.rejects(train({ parameters: net.parameters, loss: poisoned, data: split.train, steps: 10, learningRate: () => 0.1,
-    generator: g, printEvery: 0, progress: false, afterStep: (i) => {
-      if (i !== 2) return;
-      before = watched.map((v) => v.dataSync().slice());
-      poison.assign(tf.scalar(NaN));
-    } }),
-  /The loss is NaN at step 3 \(learning rate 0\.1\): training stopped/);
-  watched.forEach((v, k) => assert.deepEqual(v.dataSync(), before[k], 'the parameters and running statistics are those after step 2'));
-  poison.dispose();
-  net.dispose();
-});
+for (const compile of ['1', '0']) {
+  test(`a NaN loss stops training with an error naming the step; every parameter and running statistic as after the last step (${compile === '1' ? 'compiled' : 'eager'})`, async () => {
+    const saved = process.env.MAKEMORE_COMPILE;
+    process.env.MAKEMORE_COMPILE = compile;
+    try {
+      const g = new Generator(SEED);
+      const net = stageNetwork('batchnorm', g);
+      // A variable the loss reads at every step (a JavaScript value would be a constant of the compiled
+      // step): set to NaN after step 2. The forward pass has assigned the running statistics by then.
+      const poison = tf.variable(tf.scalar(1), false);
+      const poisoned = (X: tf.Tensor2D, Y: tf.Tensor1D, training: boolean) => net.loss(X, Y, training).mul(poison) as tf.Scalar;
+      let before: ArrayLike<number>[] = [];
+      const watched = [...net.parameters, net.bnmeanRunning, net.bnstdRunning];
+      await assert.rejects(train({ parameters: net.parameters, loss: poisoned, data: split.train, steps: 10, learningRate: () => 0.1,
+        generator: g, printEvery: 0, progress: false, afterStep: (i) => {
+          if (i !== 2) return;
+          before = watched.map((v) => v.dataSync().slice());
+          poison.assign(tf.scalar(NaN));
+        } }),
+      (e: Error) => {
+        assert.equal(e.message, 'The loss is NaN at step 3 (learning rate 0.1): training stopped before this step\'s update. ' +
+          'Every parameter and buffer (running statistics included) holds its value from after step 2. Lower the learning rate or check the initialisation.');
+        return true;
+      });
+      watched.forEach((v, k) => assert.deepEqual(v.dataSync(), before[k], `variable ${k} is as after step 2`));
+      const tensors = tf.memory().numTensors;
+      poison.dispose();
+      net.dispose();
+      assert.ok(tf.memory().numTensors < tensors);
+    } finally {
+      if (saved === undefined) delete process.env.MAKEMORE_COMPILE; else process.env.MAKEMORE_COMPILE = saved;
+    }
+  });
+}
 
 test('evaluation uses the running statistics and matches a single full-batch pass', async () => {
   const { net } = await firstSteps('batchnorm', 5);
