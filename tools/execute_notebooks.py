@@ -1,6 +1,10 @@
 """Execute the notebooks in order on the tslab kernel (headless, nbclient) and export each to a
 self-contained HTML page, with an index linking them in order.
 
+Figures come from the kernel as Plotly's MIME type alone (tslab's public display sends one MIME type
+per output, see lib/display.ts); `complete_bundles` adds to each the text/html fallback (drawn by the
+page's plotly.js) and text/plain, so that the executed notebook holds the whole bundle.
+
 Run through `npm start` (tools/run-notebooks.js), which sets up the environment first.
 Writes, for every notebook NAME in notebooks/: OUT/NAME.ipynb (executed), OUT/NAME.html, and
 OUT/index.html. Files are written atomically: a failed notebook never leaves a half-written export
@@ -23,6 +27,8 @@ from nbconvert import HTMLExporter
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKEND_LINE = re.compile(r"TensorFlow\.js backend: (\w+)")
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+PLOTLY_JS = ROOT / "node_modules" / "plotly.js-dist-min" / "plotly.min.js"
 
 
 def title_of(nb, fallback):
@@ -43,6 +49,44 @@ def backend_of(nb):
             if m:
                 return m.group(1)
     return "unknown"
+
+
+def script_json(value):
+    """JSON safe inside a <script> element."""
+    return json.dumps(value, separators=(",", ":")).replace("<", "\\u003c")
+
+
+def plotly_title(fig):
+    title = (fig.get("layout") or {}).get("title")
+    return (title.get("text") if isinstance(title, dict) else title) or "figure"
+
+
+def plotly_fallback_html(fig, div_id):
+    """A figure as HTML, for pages and front-ends without Plotly's renderer: a <div> that the page's
+    plotly.js (window.Plotly) draws; it waits for the library in case that loads later."""
+    layout = fig.get("layout") or {}
+    height = layout.get("height", 420)
+    args = ", ".join(script_json(x) for x in (div_id, fig.get("data", []), layout, fig.get("config") or {}))
+    return (f'<div id="{div_id}" class="makemore-plot" style="width:100%;height:{height}px;"></div>\n'
+            '<script type="text/javascript">(function() {\n'
+            f'  var draw = function() {{ window.Plotly.newPlot({args}); }};\n'
+            '  var tries = 0;\n'
+            '  var wait = function() { if (window.Plotly) draw(); else if (tries++ < 200) setTimeout(wait, 50); };\n'
+            '  wait();\n'
+            '})();</script>')
+
+
+def complete_bundles(nb):
+    """Give every Plotly figure of an executed notebook its text/html fallback and text/plain."""
+    k = 0
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            fig = data.get(PLOTLY_MIME)
+            if isinstance(fig, dict):
+                k += 1
+                data.setdefault("text/html", plotly_fallback_html(fig, f"makemore-plot-{k}"))
+                data.setdefault("text/plain", f"[Plotly figure: {plotly_title(fig)}]")
 
 
 def write_atomic(path: Path, text: str):
@@ -88,7 +132,9 @@ def execute(path: Path, timeout: int):
 
 def export_html(nb, name, facts):
     exporter = HTMLExporter(template_name="makemore", extra_template_basedirs=[str(ROOT / "tools" / "nbconvert")])
-    body, _ = exporter.from_notebook_node(nb, resources={"makemore": facts, "metadata": {"name": facts["title"]}})
+    # The page's plotly.js, inline; "</script" cannot end the element early (plotly.min.js has none).
+    plotly = {"plotly_inline": PLOTLY_JS.read_text(encoding="utf-8").replace("</script", "<\\/script")}
+    body, _ = exporter.from_notebook_node(nb, resources={"makemore": {**facts, **plotly}, "metadata": {"name": facts["title"]}})
     return body
 
 
@@ -145,6 +191,7 @@ def main():
             "next": {"html": f"{paths[k + 1].stem}.html", "title": titles[paths[k + 1].stem]} if k + 1 < len(paths) else None,
         }
         nb.metadata["makemore"] = {key: facts[key] for key in ("profile", "backend", "seconds", "executed_at")}
+        complete_bundles(nb)
         status = "ok"
         if error is not None:
             cell, message = failure_of(nb, error)
