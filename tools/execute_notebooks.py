@@ -1,5 +1,5 @@
-"""Execute the notebooks in order on the tslab kernel (headless, nbclient) and export each to a
-self-contained HTML page, with an index linking them in order.
+"""Execute the notebooks in order on the tslab kernel (headless, nbclient) and export each to an
+HTML page that works offline, with an index linking them in order.
 
 Figures come from the kernel as Plotly's MIME type alone (tslab's public display sends one MIME type
 per output, see lib/display.ts); `complete_bundles` adds to each the text/html fallback (drawn by the
@@ -7,8 +7,10 @@ page's plotly.js) and text/plain, so that the executed notebook holds the whole 
 
 Run through `npm start` (tools/run-notebooks.js), which sets up the environment first.
 Writes, for every notebook NAME in notebooks/: OUT/NAME.ipynb (executed), OUT/NAME.html, and
-OUT/index.html. Files are written atomically: a failed notebook never leaves a half-written export
-and never touches the exports of the others.
+OUT/index.html, and plotly.js once, as OUT/plotly.min.js, which every page loads (as plotly.py's
+include_plotlyjs='directory' does); with --self-contained each page carries plotly.js itself instead.
+Files are written atomically: a failed notebook never leaves a half-written export and never touches
+the exports of the others.
 """
 import argparse
 import datetime
@@ -130,10 +132,13 @@ def execute(path: Path, timeout: int):
     return nb, time.time() - t0, error
 
 
-def export_html(nb, name, facts):
+def export_html(nb, name, facts, self_contained):
     exporter = HTMLExporter(template_name="makemore", extra_template_basedirs=[str(ROOT / "tools" / "nbconvert")])
-    # The page's plotly.js, inline; "</script" cannot end the element early (plotly.min.js has none).
-    plotly = {"plotly_inline": PLOTLY_JS.read_text(encoding="utf-8").replace("</script", "<\\/script")}
+    if self_contained:
+        # "</script" must not end the element early (plotly.min.js has none; this keeps it so).
+        plotly = {"plotly_inline": PLOTLY_JS.read_text(encoding="utf-8").replace("</script", "<\\/script")}
+    else:
+        plotly = {"plotly_src": PLOTLY_JS.name}
     body, _ = exporter.from_notebook_node(nb, resources={"makemore": {**facts, **plotly}, "metadata": {"name": facts["title"]}})
     return body
 
@@ -163,6 +168,8 @@ def main():
     ap.add_argument("--only", nargs="*", help="notebook names (without .ipynb) to run; default all")
     ap.add_argument("--timeout", type=int, default=int(os.environ.get("MAKEMORE_CELL_TIMEOUT", "3600")),
                     help="seconds a single cell may take")
+    ap.add_argument("--self-contained", action="store_true",
+                    help="put plotly.js into each page (about 4.6 MB more per page) instead of OUT/plotly.min.js")
     args = ap.parse_args()
 
     out = Path(args.out)
@@ -177,6 +184,8 @@ def main():
         print("[makemore] no notebooks to run", file=sys.stderr)
         return 1
 
+    if not args.self_contained:
+        write_atomic(out / PLOTLY_JS.name, PLOTLY_JS.read_text(encoding="utf-8"))
     titles = {p.stem: title_of(nbformat.read(p, as_version=4), p.stem) for p in paths}
     entries, failures = [], []
     t_all = time.time()
@@ -202,7 +211,7 @@ def main():
         else:
             print(f"[makemore]     ok in {seconds:.1f} s (backend {facts['backend']})", flush=True)
         write_atomic(out / f"{name}.ipynb", nbformat.writes(nb))
-        write_atomic(out / f"{name}.html", export_html(nb, name, facts))
+        write_atomic(out / f"{name}.html", export_html(nb, name, facts, args.self_contained))
         entries.append({"html": f"{name}.html", "title": titles[name], "status": status,
                         "seconds": facts["seconds"], "backend": facts["backend"]})
 

@@ -72,6 +72,20 @@ test('index.html links every notebook in order, and each page links its neighbou
   });
 });
 
+test('the exports are light: plotly.js once beside the pages, which load it; pages and notebooks at most 20 MB', () => {
+  const library = fs.readFileSync(path.join(ROOT, 'node_modules', 'plotly.js-dist-min', 'plotly.min.js'));
+  assert.ok(fs.readFileSync(path.join(OUT, 'plotly.min.js')).equals(library), 'plotly.min.js is plotly.js-dist-min\'s');
+  let total = library.length;
+  for (const name of NOTEBOOKS) {
+    const html = fs.readFileSync(path.join(OUT, `${name}.html`), 'utf8');
+    assert.equal(html.match(/<script[^>]* src="plotly\.min\.js"[^>]*><\/script>/g)?.length, 1, `${name} loads plotly.min.js`);
+    assert.ok(html.length < library.length / 2, `${name}.html does not carry plotly.js (${html.length} bytes)`);
+    total += html.length + fs.statSync(path.join(OUT, `${name}.ipynb`)).size;
+  }
+  process.stdout.write(`# exports: ${(total / 1e6).toFixed(1)} MB (pages, executed notebooks and plotly.min.js)\n`);
+  assert.ok(total <= 20e6, `pages, notebooks and plotly.js: ${(total / 1e6).toFixed(1)} MB`);
+});
+
 for (const name of NOTEBOOKS) {
   const checks = path.join(__dirname, 'checks', `${name}.ts`);
   test(`${name}: its key outputs`, { skip: !fs.existsSync(checks) && 'no checks for this notebook' }, () => {

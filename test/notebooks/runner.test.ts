@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ROOT } from '../helpers/paths';
+import { launch, offlinePage } from '../helpers/browser';
 
 function notebook(cells: string[]): string {
   return JSON.stringify({
@@ -47,4 +48,32 @@ test('a failing cell and a dying kernel are reported by notebook and cell; the o
   assert.match(fs.readFileSync(path.join(out, 'd-good.ipynb'), 'utf8'), /still runs/);
   assert.match(fs.readFileSync(path.join(out, 'index.html'), 'utf8'), /b-throws\.html.*FAILED/s);
   assert.deepEqual(fs.readdirSync(out).filter((f) => f.includes('.tmp-')), [], 'no temporary files left');
+});
+
+test('--self-contained puts plotly.js into the page, which draws its figure offline on its own', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'makemore-runner-'));
+  const out = path.join(dir, 'out');
+  fs.writeFileSync(path.join(dir, 'one.ipynb'), notebook([
+    "import { show } from './lib/plotly';\nshow({ data: [{ type: 'bar', x: ['a', 'b'], y: [1, 2] }], layout: { title: { text: 'two bars' } } });"]));
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'tools', 'run-notebooks.js'), '--dir', dir, '--out', out, '--only', 'one', '--self-contained'], {
+    cwd: ROOT, encoding: 'utf8', timeout: 5 * 60 * 1000,
+  });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.deepEqual(fs.readdirSync(out).sort(), ['index.html', 'one.html', 'one.ipynb'], 'no plotly.min.js beside the page');
+  const html = fs.readFileSync(path.join(out, 'one.html'), 'utf8');
+  assert.ok(!html.includes('src="plotly.min.js"') && html.length > 4e6, 'the page carries plotly.js');
+  // Alone in a folder of its own, with the network off, the page draws its figure.
+  const alone = fs.mkdtempSync(path.join(os.tmpdir(), 'makemore-page-'));
+  fs.copyFileSync(path.join(out, 'one.html'), path.join(alone, 'one.html'));
+  const browser = await launch();
+  try {
+    const { page, problems, requests } = await offlinePage(browser);
+    await page.goto('file://' + path.join(alone, 'one.html'));
+    await page.waitForSelector('.makemore-plot .main-svg', { timeout: 30000 });
+    assert.equal(await page.locator('.makemore-plot .bars path').count(), 2);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(requests, []);
+  } finally {
+    await browser.close();
+  }
 });

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PLOTLY_MIME, display, inNotebook, preferredEntry, showTable, tableText } from '../../lib/display';
-import { figureBundle, figureJson, show } from '../../lib/plotly';
+import { compactNumbers, figureBundle, figureJson, show } from '../../lib/plotly';
 
 /** What `fn` prints with console.log. */
 function printed(fn: () => void): string {
@@ -48,4 +48,16 @@ test('a figure is sent as Plotly JSON with the default height, margins and confi
   assert.deepEqual(Object.keys(figureBundle({ data: [] })), [PLOTLY_MIME, 'text/plain']);
   assert.throws(() => show({ data: 'x' } as never), /show: fig\.data must be an array of traces, got string/);
   assert.throws(() => show(undefined as never), /show: fig\.data must be an array of traces, got undefined/);
+});
+
+test('figure numbers keep 6 significant digits (integers as they are), typed arrays become arrays', () => {
+  const json = figureJson({ data: [{ x: [0, 199999, 2000000], y: Float32Array.of(0.1, -2.948273658752441), z: [[1 / 3, NaN]] }],
+    layout: { shapes: [{ y0: 1 / 27 }] } });
+  const [trace] = json.data as { x: number[]; y: number[]; z: number[][] }[];
+  assert.deepEqual(trace.x, [0, 199999, 2000000]);
+  assert.deepEqual(trace.y, [0.1, -2.94827]);
+  assert.deepEqual(trace.z, [[0.333333, NaN]]);
+  assert.deepEqual((json.layout.shapes as { y0: number }[])[0].y0, 0.037037);
+  assert.equal(compactNumbers('text'), 'text');
+  assert.equal(compactNumbers(null), null);
 });
