@@ -1,60 +1,96 @@
 /**
- * Showing things in the notebook: a thin layer over tslab's display, with a plain-text fallback
- * when the code runs outside a kernel (node, tests, a terminal).
+ * Showing things in the notebook, through tslab's public display API (`import { display,
+ * newDisplay } from 'tslab'`), with a plain-text fallback when the code runs outside a kernel (node,
+ * tests, a terminal).
+ *
+ * How a MIME bundle is delivered: tslab's public `display.raw(contentType, value)` sends one MIME
+ * type per output (`data: { [contentType]: value }`). So `display(bundle)` sends the one entry of the
+ * bundle a notebook should render (the first of `PREFERRED` it has), and its text/plain part is what
+ * a terminal prints. A Plotly figure goes out as `application/vnd.plotly.v1+json` (the figure's data,
+ * layout and config), which JupyterLab (with plotly's renderer, installed in .venv) and VS Code draw
+ * natively; the notebook runner (tools/execute_notebooks.py) completes each such output of an executed
+ * notebook into the full bundle, adding the `text/html` fallback and `text/plain`.
  */
+
 /** A MIME bundle, as Jupyter's display_data message carries it. */
 export type MimeBundle = Record<string, string | object>;
 
-type WriteDisplayData = (msg: { data: MimeBundle; metadata: object; transient: { display_id?: string } }, update: boolean) => void;
+export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 
-/** tslab's own writer, present only inside a running tslab kernel. */
-function kernelWriter(): WriteDisplayData | undefined {
-  try {
-    // tslab's public `display` takes one MIME type per output; its writer takes a whole bundle.
-    return require('tslab/dist/jupyter').lastWriteDisplayData ?? undefined;
-  } catch {
-    return undefined;
+/** The MIME types a notebook should render, richest first. */
+const PREFERRED = [PLOTLY_MIME, 'text/html', 'image/svg+xml', 'text/markdown', 'text/plain'];
+
+/**
+ * tslab's public display, typed for what we send. `raw` puts its value into the message as it is, so
+ * a JSON MIME type (`...+json`) carries an object, as Jupyter's protocol wants; tslab's declaration
+ * says only `string | Uint8Array`, hence this narrower view of the same function.
+ */
+interface TslabDisplay { raw(contentType: string, value: string | object): void }
+interface TslabPublic { display: TslabDisplay; newDisplay(): TslabDisplay }
+
+let tslab: TslabPublic | null | undefined;
+
+/** tslab's public module when this process is tslab's kernel, else null. */
+function kernel(): TslabPublic | null {
+  if (tslab === undefined) {
+    // tslab's kernel has its own modules loaded; elsewhere, requiring tslab would load a whole
+    // TypeScript compiler (about 0.8 s) only to find that there is no kernel.
+    const running = Object.keys(require.cache).some((file) => /[\\/]tslab[\\/]dist[\\/]/.test(file));
+    tslab = running ? (require('tslab') as TslabPublic) : null;
   }
+  return tslab;
 }
 
 /** True inside a Jupyter kernel (tslab), false in plain node. */
 export function inNotebook(): boolean {
-  return kernelWriter() !== undefined;
+  return kernel() !== null;
+}
+
+/** The entry of `bundle` a notebook shows: [MIME type, value]. */
+export function preferredEntry(bundle: MimeBundle): [string, string | object] {
+  const type = PREFERRED.find((t) => bundle[t] !== undefined) ?? Object.keys(bundle)[0];
+  if (type === undefined) throw new Error('display: the bundle is empty ({}); give at least one MIME type, e.g. { "text/plain": "..." }.');
+  return [type, bundle[type]];
+}
+
+function send(target: TslabDisplay, bundle: MimeBundle): void {
+  const [type, value] = preferredEntry(bundle);
+  target.raw(type, value);
 }
 
 /** Display a MIME bundle; outside a notebook print its text/plain part. */
-export function display(bundle: MimeBundle, displayId?: string, update = false): void {
-  const write = kernelWriter();
-  if (write) {
-    write({ data: bundle, metadata: {}, transient: displayId ? { display_id: displayId } : {} }, update);
-  } else if (typeof bundle['text/plain'] === 'string') {
-    console.log(bundle['text/plain']);
-  }
+export function display(bundle: MimeBundle): void {
+  const tl = kernel();
+  if (tl) send(tl.display, bundle);
+  else if (typeof bundle['text/plain'] === 'string') console.log(bundle['text/plain']);
 }
 
-/** Display ids unique within this kernel's life: the time it started and a counter. */
-const sessionTag = Date.now().toString(36);
-let liveOutputs = 0;
-
-/** An output that can be replaced in place (a progress line, say). */
+/**
+ * An output that is replaced in place (a progress line, a live chart): tslab's `newDisplay()`, whose
+ * first call sends display_data and later ones update_display_data with the same display id.
+ * Outside a notebook it shows nothing.
+ */
 export class LiveOutput {
-  private readonly id = `live-${sessionTag}-${++liveOutputs}`;
-  private shown = false;
+  private readonly target = kernel()?.newDisplay();
 
   update(bundle: MimeBundle): void {
-    display(bundle, this.id, this.shown);
-    this.shown = true;
+    if (this.target) send(this.target, bundle);
   }
 }
 
-/** Display an HTML table from rows of cells (first row is the header). */
+/** Display an HTML table from rows of cells (first row is the header); a terminal gets aligned text. */
 export function showTable(rows: (string | number)[][], caption?: string): void {
   const esc = (s: string | number) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
   const [head, ...body] = rows;
   const html = `<table>${caption ? `<caption>${esc(caption)}</caption>` : ''}` +
     `<thead><tr>${head.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead>` +
     `<tbody>${body.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
-  const widths = head.map((_, j) => Math.max(...rows.map((r) => String(r[j]).length)));
+  display({ 'text/html': html, 'text/plain': tableText(rows, caption) });
+}
+
+/** The rows as aligned columns of text, under the caption. */
+export function tableText(rows: (string | number)[][], caption?: string): string {
+  const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => String(r[j]).length)));
   const text = rows.map((r) => r.map((c, j) => String(c).padEnd(widths[j])).join('  ')).join('\n');
-  display({ 'text/html': html, 'text/plain': (caption ? caption + '\n' : '') + text });
+  return (caption ? caption + '\n' : '') + text;
 }

@@ -1,11 +1,13 @@
 /**
- * The data set: 32,033 names from karpathy/makemore, downloaded on first use and verified.
+ * The data set: 32,033 names from karpathy/makemore (MIT licence), committed as data/names.txt and
+ * checked by SHA-256 whenever it is read.
  *
  * Where the file comes from, in order:
- *   1. `MAKEMORE_NAMES=/path/to/names.txt`, a local copy (CI and tests use ../shared/data/names.txt);
- *   2. `data/names.txt` in the project, when it is already there;
- *   3. a download from `NAMES_URL` (or `MAKEMORE_NAMES_URL`), checked by SHA-256 and written
- *      atomically (to a temporary file, then renamed), so a partial or wrong file is never kept.
+ *   1. `MAKEMORE_NAMES=/path/to/names.txt`, a copy elsewhere (e.g. ../shared/data/names.txt);
+ *   2. `data/names.txt` in the project (committed: a fresh clone needs no network);
+ *   3. only if that file was deleted: a download from `NAMES_URL` (or `MAKEMORE_NAMES_URL`), checked
+ *      by SHA-256 and written atomically (to a temporary file, then renamed), so a partial or wrong
+ *      file is never kept.
  * And `loadData`: the names, the vocabulary and the lecture's split in one call (data.ts itself reads
  * no file, so that it runs in the browser too).
  */
@@ -109,10 +111,9 @@ export async function loadNames(options: LoadOptions = {}): Promise<string[]> {
   }
   if (fs.statSync(file).isDirectory()) throw new Error(`${file} is a folder, not the names.txt file. ${howToFix(file)}`);
   const bytes = fs.readFileSync(file);
-  // Only the project's own copy may be moved away to download it again; a file the user named is theirs.
-  const ours = path.resolve(file) === DEFAULT_NAMES_PATH;
-  checkBytes(bytes, fromEnv ? `MAKEMORE_NAMES=${file}` : file, file,
-    ours ? ' Move it away (the next run downloads it again) or replace it.' : '');
+  // The committed copy can be restored from git; any other copy can be deleted to download it again.
+  const fix = path.resolve(file) === DEFAULT_NAMES_PATH ? 'restore it with `git checkout data/names.txt`' : 'delete it to download it again';
+  checkBytes(bytes, `${file} (${fix})`, file);
   return bytes.toString('utf8').split('\n').filter((w) => w.length > 0);
 }
 

@@ -1,13 +1,11 @@
 /**
- * Plotly figures in the notebook and in its HTML export, offline.
- *
- * Each figure is a MIME bundle with text/html: a <div> and a script that draws it with
- * `Plotly.newPlot`. The first figure of a kernel session also carries the Plotly library itself
- * (plotly.js-dist-min, about 4.5 MB), so that the exported HTML needs no network.
+ * Plotly figures in the notebook, as Plotly's own MIME type, `application/vnd.plotly.v1+json`
+ * (`{ data, layout, config }`): JupyterLab (plotly's renderer, in the project's .venv) and VS Code
+ * draw it natively, with no library in the notebook. The runner adds an HTML fallback to each figure
+ * of an executed notebook, drawn by the plotly.js that the exported pages load (see display.ts and
+ * tools/execute_notebooks.py).
  */
-import * as crypto from 'crypto';
-import * as fs from 'fs';
-import { display } from './display';
+import { PLOTLY_MIME, display } from './display';
 
 export interface Figure {
   data: object[];
@@ -15,38 +13,46 @@ export interface Figure {
   config?: Record<string, unknown>;
 }
 
-let libraryShown = false;
-
-function plotlyLibraryScript(): string {
-  const src = fs.readFileSync(require.resolve('plotly.js-dist-min'), 'utf8');
-  // Hide AMD/CommonJS loaders (JupyterLab or a page may define them) so Plotly lands on window.
-  return `<script type="text/javascript">(function(define, module, exports) {\n${src}\n}).call(window);</script>`;
+/** The figure's title, or 'figure'. */
+export function titleOf(fig: Figure): string {
+  const title = fig.layout?.title as { text?: string } | string | undefined;
+  return (typeof title === 'string' ? title : title?.text) ?? 'figure';
 }
 
-/** JSON safe to put inside a <script> element. */
-const scriptJson = (x: unknown) => JSON.stringify(x).replace(/</g, '\\u003c');
+/**
+ * A copy of `value` ready for JSON: typed arrays become plain arrays (JSON.stringify would write a
+ * Float32Array as an object), and numbers that are not integers keep 6 significant digits: more than a
+ * figure or its hover text shows (float32 has about 7), and it halves the size of the saved notebooks
+ * and pages, whose bulk is figure data.
+ */
+export function compactNumbers(value: unknown): unknown {
+  if (typeof value === 'number') return Number.isInteger(value) || !Number.isFinite(value) ? value : Number(value.toPrecision(6));
+  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number>, compactNumbers);
+  if (Array.isArray(value)) return value.map(compactNumbers);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, compactNumbers(v)]));
+  }
+  return value;
+}
 
-/** The HTML of a figure (with the Plotly library when `withLibrary`). */
-export function figureHtml(fig: Figure, withLibrary: boolean): string {
-  const id = 'plotly-' + crypto.randomBytes(6).toString('hex');
-  const height = (fig.layout?.height as number | undefined) ?? 420;
-  const layout = { height, margin: { t: 40, r: 20, b: 50, l: 60 }, ...fig.layout };
-  const config = { responsive: true, displaylogo: false, ...fig.config };
-  const draw = `<script type="text/javascript">(function() {
-  var draw = function() { window.Plotly.newPlot(${scriptJson(id)}, ${scriptJson(fig.data)}, ${scriptJson(layout)}, ${scriptJson(config)}); };
-  var tries = 0;
-  var wait = function() { if (window.Plotly) draw(); else if (tries++ < 200) setTimeout(wait, 50); };
-  wait();
-})();</script>`;
-  return (withLibrary ? plotlyLibraryScript() : '') +
-    `<div id="${id}" class="makemore-plot" style="width:100%;height:${height}px;"></div>` + draw;
+/** The figure as sent: the project's default height, margins and config under the figure's own. */
+export function figureJson(fig: Figure): Required<Figure> {
+  if (!fig || !Array.isArray(fig.data)) {
+    throw new Error(`show: fig.data must be an array of traces, got ${fig === null || fig === undefined ? fig : typeof fig.data}.`);
+  }
+  return {
+    data: compactNumbers(fig.data) as object[],
+    layout: compactNumbers({ height: 420, margin: { t: 40, r: 20, b: 50, l: 60 }, ...fig.layout }) as Record<string, unknown>,
+    config: { responsive: true, displaylogo: false, ...fig.config },
+  };
+}
+
+/** The MIME bundle of a figure: Plotly's JSON, and a text/plain line for a terminal. */
+export function figureBundle(fig: Figure): Record<string, string | object> {
+  return { [PLOTLY_MIME]: figureJson(fig), 'text/plain': `[Plotly figure: ${titleOf(fig)}]` };
 }
 
 /** Show a figure in the notebook (outside a notebook, print its title). */
 export function show(fig: Figure): void {
-  const html = figureHtml(fig, !libraryShown);
-  libraryShown = true;
-  const title = (fig.layout?.title as { text?: string } | string | undefined);
-  const text = typeof title === 'string' ? title : title?.text ?? 'figure';
-  display({ 'text/html': html, 'text/plain': `[Plotly figure: ${text}]` });
+  display(figureBundle(fig));
 }

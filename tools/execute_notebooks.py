@@ -1,5 +1,9 @@
-"""Execute the notebooks in order on the tslab kernel (headless, nbclient) and export each to a
-self-contained HTML page, with an index linking them in order.
+"""Execute the notebooks in order on the tslab kernel (headless, nbclient) and export each to an
+HTML page that works offline, with an index linking them in order.
+
+Figures come from the kernel as Plotly's MIME type alone (tslab's public display sends one MIME type
+per output, see lib/display.ts); `complete_bundles` adds to each the text/html fallback (drawn by the
+page's plotly.js) and text/plain, so that the executed notebook holds the whole bundle.
 
 Run through `npm start` (tools/run-notebooks.js), which sets up the environment and checks the
 settings and the data first. Writes, for every notebook NAME in notebooks/: OUT/NAME.ipynb (executed),
@@ -10,6 +14,8 @@ The index lists every notebook, also those not run this time (--only).
 
 Ctrl+C (SIGINT), a closed terminal (SIGHUP) or SIGTERM stop the run: every kernel it started is ended,
 the notebook that was running keeps its previous export, and one line says so.
+plotly.js is written once, as OUT/plotly.min.js, which every page loads (as plotly.py's
+include_plotlyjs='directory' does); with --self-contained each page carries plotly.js itself instead.
 """
 import argparse
 import datetime
@@ -32,6 +38,8 @@ from nbconvert import HTMLExporter
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKEND_LINE = re.compile(r"TensorFlow\.js backend: (\w+)")
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+PLOTLY_JS = ROOT / "node_modules" / "plotly.js-dist-min" / "plotly.min.js"
 
 
 def title_of(nb, fallback):
@@ -52,6 +60,44 @@ def backend_of(nb):
             if m:
                 return m.group(1)
     return "unknown"
+
+
+def script_json(value):
+    """JSON safe inside a <script> element."""
+    return json.dumps(value, separators=(",", ":")).replace("<", "\\u003c")
+
+
+def plotly_title(fig):
+    title = (fig.get("layout") or {}).get("title")
+    return (title.get("text") if isinstance(title, dict) else title) or "figure"
+
+
+def plotly_fallback_html(fig, div_id):
+    """A figure as HTML, for pages and front-ends without Plotly's renderer: a <div> that the page's
+    plotly.js (window.Plotly) draws; it waits for the library in case that loads later."""
+    layout = fig.get("layout") or {}
+    height = layout.get("height", 420)
+    args = ", ".join(script_json(x) for x in (div_id, fig.get("data", []), layout, fig.get("config") or {}))
+    return (f'<div id="{div_id}" class="makemore-plot" style="width:100%;height:{height}px;"></div>\n'
+            '<script type="text/javascript">(function() {\n'
+            f'  var draw = function() {{ window.Plotly.newPlot({args}); }};\n'
+            '  var tries = 0;\n'
+            '  var wait = function() { if (window.Plotly) draw(); else if (tries++ < 200) setTimeout(wait, 50); };\n'
+            '  wait();\n'
+            '})();</script>')
+
+
+def complete_bundles(nb):
+    """Give every Plotly figure of an executed notebook its text/html fallback and text/plain."""
+    k = 0
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            fig = data.get(PLOTLY_MIME)
+            if isinstance(fig, dict):
+                k += 1
+                data.setdefault("text/html", plotly_fallback_html(fig, f"makemore-plot-{k}"))
+                data.setdefault("text/plain", f"[Plotly figure: {plotly_title(fig)}]")
 
 
 def write_atomic(path: Path, text: str):
@@ -95,9 +141,14 @@ def execute(path: Path, timeout: int):
     return nb, time.time() - t0, error
 
 
-def export_html(nb, name, facts):
+def export_html(nb, name, facts, self_contained):
     exporter = HTMLExporter(template_name="makemore", extra_template_basedirs=[str(ROOT / "tools" / "nbconvert")])
-    body, _ = exporter.from_notebook_node(nb, resources={"makemore": facts, "metadata": {"name": facts["title"]}})
+    if self_contained:
+        # "</script" must not end the element early (plotly.min.js has none; this keeps it so).
+        plotly = {"plotly_inline": PLOTLY_JS.read_text(encoding="utf-8").replace("</script", "<\\/script")}
+    else:
+        plotly = {"plotly_src": PLOTLY_JS.name}
+    body, _ = exporter.from_notebook_node(nb, resources={"makemore": {**facts, **plotly}, "metadata": {"name": facts["title"]}})
     return body
 
 
@@ -231,6 +282,8 @@ def run_all(args, run: Run):
         raise SystemExit(f"[makemore] no notebooks in {args.dir}")
     paths = resolve_only(args.only, every) if args.only else every
 
+    if not args.self_contained:
+        write_atomic(out / PLOTLY_JS.name, PLOTLY_JS.read_text(encoding="utf-8"))
     titles = {p.stem: title_of(nbformat.read(p, as_version=4), p.stem) for p in every}
     failures = []
     t_all = time.time()
@@ -251,6 +304,7 @@ def run_all(args, run: Run):
             "prev": {"html": f"{every[i - 1].stem}.html", "title": titles[every[i - 1].stem]} if i > 0 else None,
             "next": {"html": f"{every[i + 1].stem}.html", "title": titles[every[i + 1].stem]} if i + 1 < len(every) else None,
         }
+        complete_bundles(nb)
         status = "ok"
         if error is not None:
             cell, message = failure_of(nb, error)
@@ -266,7 +320,7 @@ def run_all(args, run: Run):
         # A failed run never replaces a good export: it goes beside it, and the index marks the good one stale.
         target = f"{name}.failed" if status != "ok" and previous is not None and previous["status"] == "ok" else name
         write_atomic(out / f"{target}.ipynb", nbformat.writes(nb))
-        write_atomic(out / f"{target}.html", export_html(nb, name, facts))
+        write_atomic(out / f"{target}.html", export_html(nb, name, facts, args.self_contained))
         if status == "ok":
             for stale in (out / f"{name}.failed.ipynb", out / f"{name}.failed.html"):
                 stale.unlink(missing_ok=True)
@@ -290,6 +344,8 @@ def main():
     ap.add_argument("--only", nargs="*", help="notebooks to run: names with or without .ipynb, or numbers (04); default all")
     ap.add_argument("--timeout", type=int, default=int(os.environ.get("MAKEMORE_CELL_TIMEOUT", "3600")),
                     help="seconds a single cell may take")
+    ap.add_argument("--self-contained", action="store_true",
+                    help="put plotly.js into each page (about 4.6 MB more per page) instead of OUT/plotly.min.js")
     args = ap.parse_args()
 
     run = Run()

@@ -1,11 +1,20 @@
 /** An executed notebook (from the runner's output folder), read for tests. */
 import * as fs from 'fs';
 import * as path from 'path';
+import { PLOTLY_MIME, tableText } from '../../lib/display';
 
-interface Output { output_type: string; name?: string; text?: string | string[]; data?: Record<string, string | string[]> }
+export interface Output { output_type: string; name?: string; text?: string | string[]; data?: Record<string, any> }
 interface Cell { cell_type: string; source: string | string[]; outputs?: Output[] }
 
-const join = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : t ?? '');
+export const join = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : t ?? '');
+
+/** The text of an HTML table as `showTable` shows it on a terminal (caption, then aligned columns). */
+export function htmlTableText(html: string): string {
+  const unescape = (s: string) => s.replace(/&lt;/g, '<').replace(/&amp;/g, '&');
+  const caption = html.match(/<caption>(.*?)<\/caption>/s)?.[1];
+  const rows = [...html.matchAll(/<tr>(.*?)<\/tr>/gs)].map((r) => [...r[1].matchAll(/<t[hd]>(.*?)<\/t[hd]>/gs)].map((c) => unescape(c[1])));
+  return tableText(rows, caption === undefined ? undefined : unescape(caption));
+}
 
 export class ExecutedNotebook {
   readonly cells: Cell[];
@@ -19,14 +28,17 @@ export class ExecutedNotebook {
   get printed(): string {
     return this.outputs.map((o) => join(o.text) + join(o.data?.['text/plain'])).join('\n');
   }
+  /** The outputs that are Plotly figures (Plotly's MIME type). */
+  get figureOutputs(): Output[] {
+    return this.outputs.filter((o) => o.data?.[PLOTLY_MIME] !== undefined);
+  }
   /** The Plotly figures shown, as their text/plain titles `[Plotly figure: ...]`. */
   get figures(): string[] {
-    return this.outputs.filter((o) => join(o.data?.['text/html']).includes('makemore-plot'))
-      .map((o) => join(o.data?.['text/plain']));
+    return this.figureOutputs.map((o) => join(o.data?.['text/plain']));
   }
-  /** The HTML tables shown (`showTable`), as their text/plain. */
+  /** The HTML tables shown (`showTable`), as text. */
   get tables(): string[] {
-    return this.outputs.filter((o) => join(o.data?.['text/html']).startsWith('<table')).map((o) => join(o.data?.['text/plain']));
+    return this.outputs.filter((o) => join(o.data?.['text/html']).startsWith('<table')).map((o) => htmlTableText(join(o.data?.['text/html'])));
   }
   get markdown(): string {
     return this.cells.filter((c) => c.cell_type === 'markdown').map((c) => join(c.source)).join('\n\n');

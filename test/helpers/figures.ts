@@ -1,18 +1,14 @@
-/** The Plotly figures of an executed notebook, parsed back from their HTML, for checks. */
-import { ExecutedNotebook } from './executed';
-
-const join = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : t ?? '');
+/** The Plotly figures of an executed notebook, as the kernel sent them (Plotly's MIME type), for checks. */
+import { PLOTLY_MIME } from '../../lib/display';
+import { ExecutedNotebook, join } from './executed';
 
 export interface Trace { name?: string; x?: number[]; y?: number[]; xaxis?: string; yaxis?: string }
 export interface ShownFigure { title: string; data: Trace[]; layout: Record<string, any> }
 
-/** Each figure shown (`mm.show`), with its data and layout as passed to `Plotly.newPlot(id, data, layout, config)`. */
+/** Each figure shown (`mm.show`), with its data and layout. */
 export function shownFigures(nb: ExecutedNotebook): ShownFigure[] {
-  return nb.outputs.filter((o) => join(o.data?.['text/html']).includes('makemore-plot')).map((o) => {
-    const html = join(o.data?.['text/html']);
-    const m = html.match(/window\.Plotly\.newPlot\("[^"]+", (.*)\); \};\n/);
-    if (!m) throw new Error('no Plotly.newPlot call in a figure\'s HTML');
-    const [data, layout] = JSON.parse(`[${m[1]}]`);
-    return { title: join(o.data?.['text/plain']), data, layout };
+  return nb.figureOutputs.map((o) => {
+    const fig = o.data![PLOTLY_MIME];
+    return { title: join(o.data?.['text/plain']), data: fig.data, layout: fig.layout };
   });
 }

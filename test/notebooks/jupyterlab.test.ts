@@ -11,6 +11,7 @@ import * as path from 'path';
 import { Browser, Page } from 'playwright-core';
 import { NAMES_FILE, ROOT } from '../helpers/paths';
 import { launch } from '../helpers/browser';
+import { PLOTLY_MIME } from '../../lib/display';
 import { Lab, startLab } from '../helpers/jupyterlab';
 
 let browser: Browser;
@@ -60,12 +61,12 @@ test('run all cells from the menu: the kernel runs them and the Plotly figure is
   await page.click('.lm-MenuBar-itemLabel:text-is("Run")');
   await page.click('.lm-Menu-itemLabel:text-is("Run All Cells")');
   await waitIdle();
-  await page.waitForSelector('.jp-OutputArea .makemore-plot .main-svg', { timeout: 60000 });
-  assert.equal(await page.locator('.jp-OutputArea .makemore-plot .bars path').count(), 27);
+  await page.waitForSelector('.jp-OutputArea .jp-RenderedPlotly .main-svg', { timeout: 60000 });
+  assert.equal(await page.locator('.jp-OutputArea .jp-RenderedPlotly .bars path').count(), 27);
   const text = await page.locator('.jp-Notebook').innerText();
   assert.match(text, /TensorFlow\.js backend: (tensorflow|wasm|cpu)/);
   assert.match(text, /train 182625 examples, dev 22655, test 22866/);
-  await page.locator('.jp-OutputArea .makemore-plot').first().scrollIntoViewIfNeeded();
+  await page.locator('.jp-OutputArea .jp-RenderedPlotly').first().scrollIntoViewIfNeeded();
   await page.screenshot({ path: path.join(ROOT, 'dist', 'jupyterlab-00-data.png') });
 });
 
@@ -103,15 +104,21 @@ test('saved, closed and opened again, the notebook shows its figure without re-r
   await page.keyboard.press('Control+s');
   await page.waitForFunction(() => !document.querySelector('.jp-mod-dirty'), undefined, { timeout: 30000 });
   const saved = JSON.parse(fs.readFileSync(path.join(lab.root, NOTEBOOK), 'utf8'));
-  assert.ok(saved.cells.some((c: { outputs?: { data?: Record<string, unknown> }[] }) => c.outputs?.some((o) => o.data?.['text/html'])), 'outputs were saved');
+  const figures = saved.cells.flatMap((c: { outputs?: { data?: Record<string, unknown> }[] }) => c.outputs ?? []).filter((o: { data?: Record<string, unknown> }) => o.data?.[PLOTLY_MIME]);
+  assert.equal(figures.length, 1, 'the figure was saved as Plotly\'s JSON');
   // A new page: nothing of the old page's scripts (window.Plotly) survives.
   await page.close();
   page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
   page.on('pageerror', (e) => problems.push(e.message));
   await page.goto(lab.url(`/lab/tree/${NOTEBOOK}`));
-  await page.waitForSelector('.jp-OutputArea .makemore-plot .main-svg', { timeout: 60000 });
-  assert.equal(await page.locator('.jp-OutputArea .makemore-plot .bars path').count(), 27);
-  await page.locator('.jp-OutputArea .makemore-plot').first().scrollIntoViewIfNeeded();
+  // Plotly's renderer saved a PNG of the figure beside its JSON: it shows the picture at once and
+  // draws the interactive figure when the mouse comes over it.
+  const figure = page.locator('.jp-OutputArea .jp-RenderedPlotly').first();
+  await figure.locator('img.plot-img[src^="data:image/png"]').waitFor({ timeout: 60000 });
+  await figure.scrollIntoViewIfNeeded();
+  await figure.hover();
+  await figure.locator('.main-svg').first().waitFor({ timeout: 60000 });
+  assert.equal(await figure.locator('.bars path').count(), 27);
   await page.screenshot({ path: path.join(ROOT, 'dist', 'jupyterlab-00-data-reopened.png') });
   assert.deepEqual(problems, []);
 });

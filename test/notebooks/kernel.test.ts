@@ -6,6 +6,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { NAMES_FILE, ROOT } from '../helpers/paths';
+import { PLOTLY_MIME } from '../../lib/display';
 
 const { venvPython, jupyterEnv } = require('../../tools/common');
 
@@ -44,11 +45,24 @@ test('an edited library file is picked up when the cell is executed again', () =
   }
 });
 
-test('a display bundle reaches the notebook as one output with several MIME types', () => {
-  const [r] = session([{ execute: `import * as mm from './lib/index';\nmm.display({ 'text/html': '<b>hi</b>', 'text/plain': 'hi' });` }]);
-  const shown = r.outputs.find((o) => o.type === 'display_data');
-  assert.ok(shown, JSON.stringify(r.outputs));
-  assert.deepEqual(Object.keys(shown.data!).sort(), ['text/html', 'text/plain']);
+test('a figure reaches the notebook as Plotly\'s MIME type, a table as HTML, through tslab\'s public display', () => {
+  const [r] = session([{ execute: `import * as mm from './lib/index';
+mm.show({ data: [{ type: 'bar', x: [1, 2], y: [3, 4] }], layout: { title: { text: 'two bars' } } });
+mm.showTable([['a', 'b'], [1, '<2>']], 'a caption');
+mm.display({ 'text/plain': 'only text' });` }]);
+  assert.equal(r.status, 'ok', text(r));
+  const shown = r.outputs.filter((o) => o.type === 'display_data');
+  assert.equal(shown.length, 3, JSON.stringify(r.outputs));
+  // tslab's public display sends one MIME type per output: the richest of each bundle.
+  assert.deepEqual(shown.map((o) => Object.keys(o.data!)), [[PLOTLY_MIME], ['text/html'], ['text/plain']]);
+  const fig = shown[0].data![PLOTLY_MIME] as unknown as { data: object[]; layout: Record<string, unknown>; config: Record<string, unknown> };
+  assert.deepEqual(fig.data, [{ type: 'bar', x: [1, 2], y: [3, 4] }], 'the figure is a JSON object, not a string');
+  assert.deepEqual(fig.layout.title, { text: 'two bars' });
+  assert.equal(fig.layout.height, 420);
+  assert.equal(fig.config.displaylogo, false);
+  assert.equal(shown[1].data!['text/html'], '<table><caption>a caption</caption><thead><tr><th>a</th><th>b</th></tr></thead>' +
+    '<tbody><tr><td>1</td><td>&lt;2></td></tr></tbody></table>');
+  assert.equal(shown[2].data!['text/plain'], 'only text');
 });
 
 test('training shows one progress line that updates in place, ending with "done"', () => {

@@ -5,11 +5,14 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { Browser, Page } from 'playwright-core';
 import { NAMES_FILE, ROOT } from '../helpers/paths';
 import { launch, offlinePage } from '../helpers/browser';
 import { ExecutedNotebook } from '../helpers/executed';
+import { startLab } from '../helpers/jupyterlab';
+import { PLOTLY_MIME } from '../../lib/display';
 
 const OUT = path.join(ROOT, 'dist', 'test');
 const NOTEBOOKS = fs.readdirSync(path.join(ROOT, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort()
@@ -72,6 +75,20 @@ test('index.html links every notebook in order, then the playground; each page l
   });
 });
 
+test('the exports are light: plotly.js once beside the pages, which load it; pages and notebooks at most 20 MB', () => {
+  const library = fs.readFileSync(path.join(ROOT, 'node_modules', 'plotly.js-dist-min', 'plotly.min.js'));
+  assert.ok(fs.readFileSync(path.join(OUT, 'plotly.min.js')).equals(library), 'plotly.min.js is plotly.js-dist-min\'s');
+  let total = library.length;
+  for (const name of NOTEBOOKS) {
+    const html = fs.readFileSync(path.join(OUT, `${name}.html`), 'utf8');
+    assert.equal(html.match(/<script[^>]* src="plotly\.min\.js"[^>]*><\/script>/g)?.length, 1, `${name} loads plotly.min.js`);
+    assert.ok(html.length < library.length / 2, `${name}.html does not carry plotly.js (${html.length} bytes)`);
+    total += html.length + fs.statSync(path.join(OUT, `${name}.ipynb`)).size;
+  }
+  process.stdout.write(`# exports: ${(total / 1e6).toFixed(1)} MB (pages, executed notebooks and plotly.min.js)\n`);
+  assert.ok(total <= 20e6, `pages, notebooks and plotly.js: ${(total / 1e6).toFixed(1)} MB`);
+});
+
 for (const name of NOTEBOOKS) {
   const checks = path.join(__dirname, 'checks', `${name}.ts`);
   test(`${name}: its key outputs`, { skip: !fs.existsSync(checks) && 'no checks for this notebook' }, () => {
@@ -117,4 +134,55 @@ test('00-data: the figure is interactive (hover text) in the offline export', as
   await page.screenshot({ path: path.join(ROOT, 'dist', '00-data-export.png') });
   assert.deepEqual(problems, []);
   await page.context().close();
+});
+
+test('executed notebooks opened from the output folder in JupyterLab draw their figures without running', async () => {
+  // Untrusted notebooks (the runner wrote them): plotly's renderer is a "safe" one, so JupyterLab
+  // draws Plotly's JSON, not the HTML fallback (whose scripts it would not run).
+  // A copy of the notebooks, so that JupyterLab (its checkpoints, plotly's saved pictures) never writes
+  // into the output folder.
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'makemore-lab-dist-'));
+  for (const name of ['00-data', '04-batchnorm']) fs.copyFileSync(path.join(OUT, `${name}.ipynb`), path.join(root, `${name}.ipynb`));
+  const lab = await startLab(root);
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const problems: string[] = [];
+  try {
+    for (const name of ['00-data', '04-batchnorm']) {
+      const expected = new ExecutedNotebook(OUT, name).figures.length;
+      assert.ok(expected > 0);
+      const page = await context.newPage();
+      page.on('pageerror', (e) => problems.push(`${name}: ${e.message}`));
+      await page.goto(lab.url(`/lab/tree/${name}.ipynb`));
+      const first = page.locator('.jp-OutputArea .jp-RenderedPlotly').first();
+      await first.locator('.main-svg').first().waitFor({ state: 'attached', timeout: 60000 });
+      assert.ok(await first.locator('.main-svg .trace, .main-svg .bars').count() > 0, `${name}: the first figure has data drawn`);
+      if (name === '00-data') assert.equal(await first.locator('.bars path').count(), 27, 'one bar per character');
+      assert.equal(await page.locator('.jp-OutputArea .makemore-plot').count(), 0, 'the HTML fallback is not what JupyterLab shows');
+      // Every figure is drawn: bring each cell with one into view (JupyterLab renders cells as they come
+      // into view), and count the drawn Plotly figures in it.
+      const cells: number[] = await page.evaluate((mime) => {
+        const nb = (window as any).jupyterapp.shell.currentWidget.content;
+        return nb.widgets.map((c: any, i: number) => (c.model.outputs?.toJSON() ?? []).some((o: any) => o.data?.[mime]) ? i : -1).filter((i: number) => i >= 0);
+      }, PLOTLY_MIME);
+      let drawn = 0;
+      for (const index of cells) {
+        await page.evaluate(async (i) => { await (window as any).jupyterapp.shell.currentWidget.content.scrollToItem(i, 'center'); }, index);
+        const figures = await page.waitForFunction((i) => {
+          const node = (window as any).jupyterapp.shell.currentWidget.content.widgets[i].node as HTMLElement;
+          const plots = node.querySelectorAll('.jp-RenderedPlotly');
+          return plots.length > 0 && Array.from(plots).every((p) => p.querySelector('.main-svg')) && plots.length;
+        }, index, { timeout: 60000 });
+        drawn += await figures.jsonValue() as number;
+      }
+      assert.equal(drawn, expected, `${name}: every figure drawn by plotly's renderer`);
+      await page.evaluate(async (i) => { await (window as any).jupyterapp.shell.currentWidget.content.scrollToItem(i, 'start'); }, cells[0]);
+      await page.screenshot({ path: path.join(OUT, `jupyterlab-${name}.png`) });
+      await page.close();
+    }
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+    await lab.stop();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 });

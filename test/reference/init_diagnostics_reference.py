@@ -2,7 +2,7 @@
 """PyTorch reference values for lib/init.ts and lib/diagnostics.ts.
 
     python test/reference/init_diagnostics_reference.py \
-        --names ../shared/data/names.txt --out test/fixtures/init-diagnostics.json
+        --names data/names.txt --out test/fixtures/init-diagnostics.json
 
 Sections of the output:
   init.gains, init.errors    - calculate_gain values and the messages of its errors

@@ -5,7 +5,7 @@ This script follows the lecture's PyTorch code as closely as possible and writes
 our TypeScript/TensorFlow.js library is tested against into one JSON file.
 
     python test/reference/torch_reference.py \
-        --names ../shared/data/names.txt --out test/fixtures/torch-expected.json
+        --names data/names.txt --out test/fixtures/torch-expected.json
 
 Sections of the output (see test/reference/README.md):
   torch_version, data        - versions, dataset sizes

@@ -7,7 +7,7 @@ import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
 import { AddressInfo } from 'net';
-import { downloadNames, loadNames, NAMES_BYTES } from '../../lib/names';
+import { DEFAULT_NAMES_PATH, downloadNames, loadNames, NAMES_BYTES } from '../../lib/names';
 import { NAMES_FILE } from '../helpers/paths';
 
 const good = fs.readFileSync(NAMES_FILE);
@@ -82,6 +82,37 @@ test('MAKEMORE_NAMES pointing at a missing file is an error that names it', asyn
   process.env.MAKEMORE_NAMES = '/nonexistent/names.txt';
   try {
     await assert.rejects(loadNames(), /MAKEMORE_NAMES=\/nonexistent\/names\.txt, but there is no such file/);
+  } finally {
+    if (saved === undefined) delete process.env.MAKEMORE_NAMES; else process.env.MAKEMORE_NAMES = saved;
+  }
+});
+
+test('with no settings, the names come from the committed data/names.txt, without the network', async () => {
+  const saved = { names: process.env.MAKEMORE_NAMES, url: process.env.MAKEMORE_NAMES_URL };
+  delete process.env.MAKEMORE_NAMES;
+  // Any download would fail: the file must be read from the repository.
+  process.env.MAKEMORE_NAMES_URL = `${base}/nope.txt`;
+  try {
+    assert.ok(fs.existsSync(DEFAULT_NAMES_PATH), 'data/names.txt is in the repository');
+    const words = await loadNames();
+    assert.equal(words.length, 32033);
+    assert.deepEqual(words.slice(-2), ['zyron', 'zzyzx']);
+    assert.equal(fs.statSync(DEFAULT_NAMES_PATH).size, NAMES_BYTES);
+  } finally {
+    if (saved.names === undefined) delete process.env.MAKEMORE_NAMES; else process.env.MAKEMORE_NAMES = saved.names;
+    if (saved.url === undefined) delete process.env.MAKEMORE_NAMES_URL; else process.env.MAKEMORE_NAMES_URL = saved.url;
+  }
+});
+
+test('MAKEMORE_NAMES still overrides the committed file', async () => {
+  const dir = tmpDir();
+  const copy = path.join(dir, 'names.txt');
+  fs.writeFileSync(copy, good.subarray(0, 100));
+  const saved = process.env.MAKEMORE_NAMES;
+  process.env.MAKEMORE_NAMES = copy;
+  try {
+    // The override is read (and checked), not the committed file.
+    await assert.rejects(loadNames(), (e: Error) => e.message.includes(copy) && /delete it to download it again/.test(e.message));
   } finally {
     if (saved === undefined) delete process.env.MAKEMORE_NAMES; else process.env.MAKEMORE_NAMES = saved;
   }

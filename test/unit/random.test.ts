@@ -32,6 +32,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 
 import { Generator, PyRandom, MT19937, fma32 } from '../../lib/random';
+import { NAMES_FILE } from '../helpers/paths';
 
 const SHARED = process.env.MAKEMORE_SHARED ?? path.resolve(__dirname, '../../../shared');
 const FIXTURE = JSON.parse(fs.readFileSync(path.join(SHARED, 'fixtures/torch-reference.json'), 'utf8'));
@@ -104,7 +105,7 @@ describe('torch-reference.json (torch 1.13, x86 AVX2): bit-exact', () => {
     assert.deepEqual(a, FIXTURE.py_random_seed42_shuffle_range10);
   });
   test('names.txt: random.seed(42); random.shuffle(words); the 80/10/10 split sizes', () => {
-    const text = fs.readFileSync(path.join(SHARED, 'data/names.txt'), 'utf8');
+    const text = fs.readFileSync(NAMES_FILE, 'utf8');
     const words = text.split(/\r?\n/);
     if (words[words.length - 1] === '') words.pop(); // str.splitlines() drops the final newline
     const r = new PyRandom(42);

@@ -4,6 +4,7 @@
 // summary of every stage (01 to 03 ran before it in the same run), each labelled as the lecture's network.
 import assert from 'node:assert/strict';
 import { ExecutedNotebook } from '../../helpers/executed';
+import { shownFigures } from '../../helpers/figures';
 import { EXPECTED } from '../../helpers/expected';
 
 function num(out: string, re: RegExp): number {
@@ -15,7 +16,6 @@ function num(out: string, re: RegExp): number {
 /** A loss as printed (4 decimals), for a regular expression. */
 const esc = (v: number) => v.toFixed(4).replace('.', '\\.');
 
-const join = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : t ?? '');
 
 export function check(nb: ExecutedNotebook): void {
   const out = nb.printed;
@@ -89,12 +89,12 @@ export function check(nb: ExecutedNotebook): void {
   assert.ok(sliderTitle, 'the slider figure');
   const neuron = Number(sliderTitle.match(/neuron (\d+) over training/)![1]);
   assert.ok(neuron >= 0 && neuron < 200);
-  const sliderOut = nb.outputs.find((o) => join(o.data?.['text/plain']) === sliderTitle);
-  const sliderHtml = join(sliderOut?.data?.['text/html']);
-  // the figure's own layout (after the Plotly library, which the first figure of a session carries)
-  assert.match(sliderHtml, /Plotly\.newPlot\([^\n]*"sliders":\[\{/, 'the figure has "sliders" in its layout');
-  assert.equal(sliderHtml.match(/"method":"restyle"/g)?.length, 21, 'one restyle step per snapshot');
-  assert.match(sliderHtml, /"label":"0".*"label":"2000"/);
+  const slider = shownFigures(nb).find((f) => f.title === sliderTitle)!;
+  const sliders = slider.layout.sliders as { steps: { label: string; method: string }[] }[];
+  assert.equal(sliders.length, 1, 'the figure has "sliders" in its layout');
+  assert.equal(sliders[0].steps.filter((s) => s.method === 'restyle').length, 21, 'one restyle step per snapshot');
+  assert.equal(sliders[0].steps[0].label, '0');
+  assert.equal(sliders[0].steps[20].label, '2000');
   assert.match(out, new RegExp(`^neuron ${neuron}: bngain \\S+, bnbias \\S+ after 2000 steps; 21 slider steps$`, 'm'));
 
   assert.deepEqual(nb.figures, [
