@@ -29,7 +29,7 @@ const sha256 = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex'
 function howToFix(dest: string): string {
   if (dest === process.env.MAKEMORE_NAMES) {
     return `Point MAKEMORE_NAMES at a copy of names.txt from https://github.com/karpathy/makemore (the file at the ` +
-      `repository's root, ${NAMES_BYTES} bytes, SHA-256 ${NAMES_SHA256}), or unset it to use data/names.txt (downloaded on first use).`;
+      `repository's root, ${NAMES_BYTES} bytes, SHA-256 ${NAMES_SHA256}), or unset it to use data/names.txt (committed with the project).`;
   }
   return `Get names.txt from https://github.com/karpathy/makemore (the file at the repository's root, ` +
     `${NAMES_BYTES} bytes, SHA-256 ${NAMES_SHA256}) and save it as ${dest}, ` +
@@ -112,8 +112,9 @@ export async function loadNames(options: LoadOptions = {}): Promise<string[]> {
   if (fs.statSync(file).isDirectory()) throw new Error(`${file} is a folder, not the names.txt file. ${howToFix(file)}`);
   const bytes = fs.readFileSync(file);
   // The committed copy can be restored from git; any other copy can be deleted to download it again.
-  const fix = path.resolve(file) === DEFAULT_NAMES_PATH ? 'restore it with `git checkout data/names.txt`' : 'delete it to download it again';
-  checkBytes(bytes, `${file} (${fix})`, file);
+  // The committed copy can be restored from git; a file the user named is theirs, never to be deleted.
+  const ours = path.resolve(file) === DEFAULT_NAMES_PATH;
+  checkBytes(bytes, fromEnv ? `MAKEMORE_NAMES=${file}` : file, file, ours ? ' Restore it with `git checkout data/names.txt`.' : '');
   return bytes.toString('utf8').split('\n').filter((w) => w.length > 0);
 }
 
