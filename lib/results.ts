@@ -52,13 +52,36 @@ export function readResults(): Results {
  */
 export function recordResult(key: string, values: Record<string, number | string>, parameters?: tf.Variable[]): void {
   const file = resultsFile();
-  const all = readResults();
   const network = parameters ? labelOf(parameters) ?? labelNow(parameters) : undefined;
-  all[key] = { ...all[key], ...values, profile: PROFILE, network };
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify(all, null, 1));
-  fs.renameSync(tmp, file);
+  // Notebooks may run side by side (npm start runs two at a time): read, change and write under a lock.
+  withLock(`${file}.lock`, () => {
+    const all = readResults();
+    all[key] = { ...all[key], ...values, profile: PROFILE, network };
+    const tmp = `${file}.tmp-${process.pid}`;
+    fs.writeFileSync(tmp, JSON.stringify(all, null, 1));
+    fs.renameSync(tmp, file);
+  });
+}
+
+/** Run `f` holding a lock file (created exclusively; one left by a process that died is taken after 10 s). */
+function withLock(lock: string, f: () => void): void {
+  const start = Date.now();
+  for (;;) {
+    try {
+      fs.closeSync(fs.openSync(lock, 'wx'));
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (Date.now() - start > 10000) { fs.rmSync(lock, { force: true }); continue; }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);   // a short synchronous pause
+    }
+  }
+  try {
+    f();
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
 }
 
 const lecture = new WeakMap<Dataset, Map<Stage, NetworkLabel>>();

@@ -18,6 +18,7 @@ plotly.js is written once, as OUT/plotly.min.js, which every page loads (as plot
 include_plotlyjs='directory' does); with --self-contained each page carries plotly.js itself instead.
 """
 import argparse
+import concurrent.futures
 import datetime
 import html
 import json
@@ -239,7 +240,7 @@ class Run:
 
     def __init__(self):
         self.signal = None
-        self.current = None
+        self.current = set()
         self.done = []
 
     def stop(self, signum, _frame=None):
@@ -287,12 +288,15 @@ def run_all(args, run: Run):
     titles = {p.stem: title_of(nbformat.read(p, as_version=4), p.stem) for p in every}
     failures = []
     t_all = time.time()
-    for k, path in enumerate(paths):
+    lock = threading.Lock()
+
+    def one(k, path):
         name = path.stem
         if run.signal:
             raise Stop()
-        run.current = name
-        say(f"[makemore] [{k + 1}/{len(paths)}] {name} ...", sys.stdout)
+        with lock:
+            run.current.add(name)
+        say(f"[makemore] started {name}", sys.stdout)
         nb, seconds, error = execute(path, args.timeout)
         if run.signal:
             raise Stop()  # the kernel was ended by a signal: this run is not a result, the old export stays
@@ -306,14 +310,17 @@ def run_all(args, run: Run):
         }
         complete_bundles(nb)
         status = "ok"
+        # The two lines of a notebook are printed together: notebooks may run side by side.
+        head = f"[makemore] [{k + 1}/{len(paths)}] {name} ...\n"
         if error is not None:
             cell, message = failure_of(nb, error)
             where = f"cell {cell}" if cell is not None else "kernel"
-            failures.append(f"{name}.ipynb, {where}: {message}")
+            with lock:
+                failures.append(f"{name}.ipynb, {where}: {message}")
             status = "FAILED"
-            say(f"[makemore]     FAILED after {seconds:.1f} s in {where}: {message}", sys.stdout)
+            say(f"{head}[makemore]     FAILED after {seconds:.1f} s in {where}: {message}", sys.stdout)
         else:
-            say(f"[makemore]     ok in {seconds:.1f} s (backend {facts['backend']})", sys.stdout)
+            say(f"{head}[makemore]     ok in {seconds:.1f} s (backend {facts['backend']})", sys.stdout)
         nb.metadata["makemore"] = {key: facts[key] for key in ("profile", "backend", "seconds", "executed_at")}
         nb.metadata["makemore"]["status"] = status
         previous = read_export(out / f"{name}.ipynb")
@@ -324,8 +331,22 @@ def run_all(args, run: Run):
         if status == "ok":
             for stale in (out / f"{name}.failed.ipynb", out / f"{name}.failed.html"):
                 stale.unlink(missing_ok=True)
-        run.done.append(name)
-        run.current = None
+        with lock:
+            run.done.append(name)
+            run.current.discard(name)
+
+    # Up to `--jobs` notebooks at a time (one kernel each, one core each). A notebook that reads the
+    # results of earlier ones (mm.readResults) starts when every notebook before it has finished.
+    readers = {p for p in paths if "readResults" in p.read_text(encoding="utf-8")}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        pending = []
+        for k, path in enumerate(paths):
+            if path in readers:
+                for f in pending:
+                    f.result()
+            pending.append(pool.submit(one, k, path))
+        for f in pending:
+            f.result()
 
     write_index(out, [entry_of(out, p.stem, titles[p.stem]) for p in every])
     total = time.time() - t_all
@@ -344,6 +365,8 @@ def main():
     ap.add_argument("--only", nargs="*", help="notebooks to run: names with or without .ipynb, or numbers (04); default all")
     ap.add_argument("--timeout", type=int, default=int(os.environ.get("MAKEMORE_CELL_TIMEOUT", "3600")),
                     help="seconds a single cell may take")
+    ap.add_argument("--jobs", type=int, default=int(os.environ.get("MAKEMORE_JOBS", "2")),
+                    help="notebooks run side by side (default 2, MAKEMORE_JOBS; 1 runs them one after another)")
     ap.add_argument("--self-contained", action="store_true",
                     help="put plotly.js into each page (about 4.6 MB more per page) instead of OUT/plotly.min.js")
     args = ap.parse_args()
@@ -372,8 +395,8 @@ def main():
             worker.join(10)  # it notices its kernel is gone
             break
     if run.signal:
-        where = f" during {run.current}" if run.current else ""
-        kept = "its previous export is kept" if run.current else "nothing was running"
+        where = f" during {', '.join(sorted(run.current))}" if run.current else ""
+        kept = ("its previous export is kept" if len(run.current) == 1 else "their previous exports are kept") if run.current else "nothing was running"
         say(f"[makemore] stopped by {run.signal}{where}: ended every kernel of the run; {kept}; "
             f"{len(run.done)} notebook{'s' if len(run.done) != 1 else ''} finished before.")
         code = 128 + getattr(signal, run.signal)
