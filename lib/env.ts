@@ -14,3 +14,10 @@ export function envVar(name: string): string | undefined {
 export function terminal(): NodeJS.WriteStream | undefined {
   return nodeProcess?.stderr?.isTTY ? nodeProcess.stderr : undefined;
 }
+
+/** The machine's memory in bytes (node's os.totalmem()); in a browser, what the page may assume (4 GiB). */
+export function totalMemory(): number {
+  if (!nodeProcess) return 2 ** 32;
+  // Required here, not imported: a browser bundle has no 'os'.
+  return (require('os') as { totalmem(): number }).totalmem();
+}

@@ -4,8 +4,8 @@
  * whether a batch fits in what the backend can allocate, and snapshots of the variables a step may
  * assign (so that a failed step leaves them as they were).
  */
-import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
+import { totalMemory } from './env';
 import { ArgumentError, checkInteger, describe, fail } from './check';
 import type { Dataset } from './data';
 import type { LossFn } from './compile/step';
@@ -107,7 +107,7 @@ const GiB = (b: number) => `${(b / 2 ** 30).toFixed(1)} GB`;
  */
 function limits(): { backend: number; total: number; backendName: string } {
   const backendName = tf.getBackend();
-  const total = 0.8 * os.totalmem();
+  const total = 0.8 * totalMemory();
   return { backend: backendName === 'wasm' ? Math.min(WASM_LIMIT, total) : total, total, backendName };
 }
 

@@ -25,7 +25,7 @@ export const MAX_BYTES = 8 * 1024 * 1024;
  * Node-only modules that lib/ reaches only on node (inside a try, or where the browser does not go):
  * left out of the bundle, where requiring one throws.
  */
-const NODE_ONLY = ['fs', 'path', 'crypto', 'child_process', 'tslab', 'tslab/*'];
+const NODE_ONLY = ['fs', 'path', 'os', 'crypto', 'child_process', 'tslab', 'tslab/*'];
 
 async function bundle(entry: string, options: esbuild.BuildOptions): Promise<string> {
   const result = await esbuild.build({
