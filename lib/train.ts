@@ -388,7 +388,8 @@ export function sampleNames(logits: (X: tf.Tensor2D) => tf.Tensor, options: {
     try {
       out = logits(tf.tensor2d([context], [1, T], 'int32'));
     } catch (e) {
-      if (checked) throw e;
+      // A shape the network refuses on the first call: most likely a block size it was not built for.
+      if (checked || !/shape/.test((e as Error).message)) throw e;
       throw new ArgumentError(`${where}: the network's logits failed on a context of blockSize ${T} (a tensor [1, ${T}]): ` +
         `${(e as Error).message}. options.blockSize must be the block size the network was built for (the data's blockSize).`);
     }

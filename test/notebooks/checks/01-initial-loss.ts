@@ -70,10 +70,13 @@ export function check(nb: ExecutedNotebook): void {
   assert.match(table, new RegExp(`^original\\s+all randn\\s+${orig[1]}\\s+${orig[2]}\\s+2\\.1245\\s+2\\.1682\\s*$`, 'm'));
   assert.match(table, new RegExp(`^fix softmax\\s+W2 \\* 0\\.01, b2 \\* 0\\s+${fixed[1]}\\s+${fixed[2]}\\s+2\\.07\\s+2\\.13\\s*$`, 'm'));
 
-  const results = JSON.parse(fs.readFileSync(path.join(nb.dir, 'results.json'), 'utf8'));
+  const results = JSON.parse(fs.readFileSync(path.join(nb.dir, 'results-quick.json'), 'utf8'));
   assert.equal(results.original.profile, 'quick');
   assert.equal(results.original.train.toFixed(4), orig[1]);
   assert.equal(results.original.dev.toFixed(4), orig[2]);
   assert.equal(results.fix_softmax.train.toFixed(4), fixed[1]);
   assert.equal(results.fix_softmax.dev.toFixed(4), fixed[2]);
+  // Each labelled by its network: C, W1, b1, W2, b2 and the first step's loss.
+  assert.deepEqual(results.original.network.shapes, [[27, 10], [30, 200], [200], [200, 27], [27]]);
+  assert.ok(results.original.network.firstLoss > 20 && results.fix_softmax.network.firstLoss < 3.4, 'the step-0 losses of the two stages');
 }

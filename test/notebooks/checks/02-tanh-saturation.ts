@@ -82,7 +82,7 @@ export function check(nb: ExecutedNotebook): void {
   assert.ok(table, 'the table of final losses');
   assert.match(table, /^Final losses after 2,000 steps \(quick profile\), beside the lecture's after 200,000$/m);
   assert.match(table, new RegExp(`^fix tanh\\s+also W1 \\* 0\\.2, b1 \\* 0\\.01\\s+${fin[1]}\\s+${fin[2]}\\s+2\\.0356\\s+2\\.1027\\s*$`, 'm'));
-  const results = JSON.parse(fs.readFileSync(path.join(nb.dir, 'results.json'), 'utf8'));
+  const results = JSON.parse(fs.readFileSync(path.join(nb.dir, 'results-quick.json'), 'utf8'));
   assert.equal(results.fix_tanh.profile, 'quick');
   assert.equal(results.fix_tanh.train.toFixed(4), fin[1]);
   assert.equal(results.fix_tanh.dev.toFixed(4), fin[2]);
