@@ -22,7 +22,8 @@ def run(client, code, timeout=120):
         if kind == "stream":
             outputs.append({"type": "stream", "name": content["name"], "text": content["text"]})
         elif kind in ("display_data", "update_display_data", "execute_result"):
-            outputs.append({"type": kind, "data": content["data"]})
+            outputs.append({"type": kind, "data": content["data"],
+                            "display_id": content.get("transient", {}).get("display_id"), "time": time.time()})
         elif kind == "error":
             outputs.append({"type": "error", "ename": content["ename"], "evalue": content["evalue"]})
         elif kind == "status" and content["execution_state"] == "idle":
