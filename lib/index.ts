@@ -17,3 +17,4 @@ export { compiling } from './compile/step';
 export * from './init';
 export * as diag from './diagnostics';
 export * from './results';
+export * from './checkpoint';

@@ -35,9 +35,14 @@ async function hoverSomewhere(page: Page): Promise<boolean> {
 
 let run: ReturnType<typeof spawnSync>;
 let browser: Browser;
+const CHECKPOINTS = ['04-batchnorm.safetensors', '10-experiments.safetensors'];
+/** The checkpoints in the real dist/ before the run (modification time, or absent), to see that the run left them alone. */
+const distBefore = () => CHECKPOINTS.map((f) => fs.statSync(path.join(ROOT, 'dist', f), { throwIfNoEntry: false })?.mtimeMs ?? null);
+let checkpointsBefore: (number | null)[];
 
 before(async () => {
   fs.rmSync(OUT, { recursive: true, force: true });
+  checkpointsBefore = distBefore();
   run = spawnSync(process.execPath, [path.join(ROOT, 'tools', 'run-notebooks.js'), '--out', OUT], {
     cwd: ROOT, env: { ...process.env, MAKEMORE_PROFILE: 'quick', MAKEMORE_NAMES: process.env.MAKEMORE_NAMES ?? NAMES_FILE },
     encoding: 'utf8', timeout: 60 * 60 * 1000, stdio: ['ignore', 'pipe', 'pipe'],
@@ -55,6 +60,11 @@ test('every notebook executes without error in the quick profile', () => {
     assert.deepEqual(errors, [], `${name} has error outputs`);
   }
   assert.match(String(run.stdout), new RegExp(`${NOTEBOOKS.length} of ${NOTEBOOKS.length} notebooks ok`));
+});
+
+test('the run wrote its checkpoints into its own output folder, and left dist/ alone', () => {
+  for (const f of CHECKPOINTS) assert.ok(fs.statSync(path.join(OUT, f)).size > 40000, `${f} in ${OUT}`);
+  assert.deepEqual(distBefore(), checkpointsBefore);
 });
 
 test('index.html links every notebook in order, and each page links its neighbours', () => {
