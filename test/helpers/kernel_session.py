@@ -40,7 +40,7 @@ def run(client, code, timeout=120):
 
 def main():
     steps = json.load(sys.stdin)
-    km, client = start_new_kernel(kernel_name="tslab", startup_timeout=60)
+    km, client = start_new_kernel(kernel_name="makemore-ts", startup_timeout=60)
     results = []
     try:
         for step in steps:

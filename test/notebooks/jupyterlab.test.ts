@@ -58,7 +58,7 @@ async function waitIdle(timeout = 120000) {
 async function openNotebook() {
   await page.goto(lab.url(`/lab/tree/${NOTEBOOK}`));
   await page.waitForSelector('.jp-Notebook .jp-CodeCell', { timeout: 60000 });
-  // The kernel of the notebook's metadata (tslab) starts by itself.
+  // The kernel of the notebook's metadata (makemore-ts) starts by itself.
   await page.waitForFunction(() => (window as any).jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle', undefined, { timeout: 60000 });
 }
 
