@@ -19,3 +19,4 @@ export * as diag from './diagnostics';
 export * from './results';
 export { ArgumentError } from './check';
 export { labelOf, networkDifference, NetworkLabel } from './fingerprint';
+export * from './checkpoint';

@@ -98,6 +98,47 @@ export class DeepNetwork {
     return names;
   }
 
+  /**
+   * Every parameter and buffer by PyTorch's state_dict name (the lecture's classes): C,
+   * layer0.weight, layer1.gamma, layer1.beta, layer1.running_mean, layer1.running_var, ... For
+   * `mm.save(file, net.stateDict())`.
+   */
+  stateDict(): Record<string, tf.Variable> {
+    const dict: Record<string, tf.Variable> = { C: this.C.weight };
+    this.layers.forEach((layer, i) => {
+      if (layer instanceof Linear) {
+        dict[`layer${i}.weight`] = layer.weight;
+        if (layer.bias) dict[`layer${i}.bias`] = layer.bias;
+      }
+      if (layer instanceof BatchNorm1d) {
+        Object.assign(dict, { [`layer${i}.gamma`]: layer.gamma, [`layer${i}.beta`]: layer.beta,
+          [`layer${i}.running_mean`]: layer.runningMean, [`layer${i}.running_var`]: layer.runningVar });
+      }
+    });
+    return dict;
+  }
+
+  /**
+   * Copy the values of `tensors` (e.g. `mm.load(file)`) into the network's parameters and buffers:
+   * the same names and shapes as `stateDict()`, all of them. The tensors stay the caller's.
+   */
+  loadStateDict(tensors: Record<string, tf.Tensor>): void {
+    const own = this.stateDict();
+    const missing = Object.keys(own).filter((k) => !(k in tensors));
+    const unknown = Object.keys(tensors).filter((k) => !(k in own));
+    if (missing.length || unknown.length) {
+      throw new Error(`loadStateDict: the tensors do not fit this network: ${missing.length ? `missing ${missing.join(', ')}` : ''}` +
+        `${missing.length && unknown.length ? '; ' : ''}${unknown.length ? `not in the network ${unknown.join(', ')}` : ''}.`);
+    }
+    for (const [name, v] of Object.entries(own)) {
+      const t = tensors[name];
+      if (t.shape.join() !== v.shape.join() || t.dtype !== v.dtype) {
+        throw new Error(`loadStateDict: ${name} is ${t.dtype} [${t.shape}], the network's is ${v.dtype} [${v.shape}].`);
+      }
+    }
+    for (const [name, v] of Object.entries(own)) v.assign(tensors[name]);
+  }
+
   /** Set training (batch statistics) or evaluation (running statistics) mode. */
   train(training = true): void {
     for (const layer of [this.C, ...this.layers]) layer.training = training;

@@ -6,6 +6,7 @@
  * in JupyterLab alike (`MAKEMORE_RESULTS` names another file: the tests use their own). Written
  * atomically. Each result carries the label of the network that produced it (lib/fingerprint.ts), so
  * that a result of an edited network is not shown as the lecture's stage.
+ * Other files a notebook makes (checkpoints) go beside it: `outputFile(name)`.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -34,6 +35,17 @@ export function resultsFile(): string {
       `to use dist/results-<profile>.json.`);
   }
   return file;
+}
+
+/**
+ * Where a notebook writes a file it makes, e.g. a checkpoint: beside the runner's results file (the
+ * runner's output folder, so a test run into dist/test/ leaves dist/ alone), else in dist/.
+ */
+export function outputFile(name: string): string {
+  if (typeof name !== 'string' || name === '' || path.basename(name) !== name) {
+    throw new Error(`outputFile: name must be a file name without a folder, e.g. '04-batchnorm.safetensors', got ${JSON.stringify(name)}.`);
+  }
+  return path.join(path.dirname(resultsFile()), name);
 }
 
 export function readResults(): Results {

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Dataset } from './data';
 import { LiveOutput, inNotebook } from './display';
 import { terminal } from './env';
+import { LiveLossChart } from './livechart';
 import { CompiledStep, LossFn, cachedStep, compiledStep, compiling } from './compile/step';
 import { watchInterrupt } from './interrupt';
 import { item } from './ops';
@@ -75,18 +76,25 @@ export function formatStep(step: number, steps: number, loss: number): string {
   return `${String(step).padStart(7)}/${String(steps).padStart(7)}: ${loss.toFixed(4)}`;
 }
 
-/** Shows how far training is: in place in a notebook, a bar on a terminal, nothing otherwise. */
+/**
+ * Shows how far training is: in a notebook a line and a loss chart (lib/livechart.ts) that update in
+ * place, a bar on a terminal, nothing otherwise.
+ */
 class Progress {
   private readonly live = inNotebook() ? new LiveOutput() : undefined;
   private readonly tty = this.live ? undefined : terminal();
+  private readonly chart: LiveLossChart | undefined;
   private readonly t0 = Date.now();
   private last = 0;
 
-  constructor(private readonly steps: number, private readonly enabled: boolean) {}
+  constructor(private readonly steps: number, private readonly enabled: boolean) {
+    this.chart = this.live && enabled ? new LiveLossChart(steps) : undefined;
+  }
 
   /** Show the step (at most twice a second, and always when forced); true if something was shown. */
   update(step: number, loss: number, force = false): boolean {
     if (!this.enabled || (!this.live && !this.tty)) return false;
+    this.chart?.add(loss);
     const now = Date.now();
     if (!force && now - this.last < 500) return false;
     this.last = now;
@@ -97,8 +105,10 @@ class Progress {
     const bar = '#'.repeat(Math.round(frac * 30)).padEnd(30, '.');
     const line = `step ${done.toLocaleString('en')}/${this.steps.toLocaleString('en')} [${bar}] ${(frac * 100).toFixed(0)}%  ` +
       `loss ${loss.toFixed(4)}  ${msPerStep.toFixed(2)} ms/step  ${done === this.steps ? 'done' : `${eta} s left`}`;
-    if (this.live) this.live.update({ 'text/plain': line });
-    else this.tty!.write(`\r${line}${done === this.steps ? '\n' : ''}`);
+    if (this.live) {
+      this.live.update({ 'text/plain': line });
+      this.chart?.show(done === this.steps);
+    } else this.tty!.write(`\r${line}${done === this.steps ? '\n' : ''}`);
     return true;
   }
 }

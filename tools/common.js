@@ -6,7 +6,9 @@ const path = require('path');
 const ROOT = path.resolve(__dirname, '..');
 // MAKEMORE_VENV moves the virtual environment elsewhere (the set-up tests use a throw-away one).
 const VENV = process.env.MAKEMORE_VENV ? path.resolve(process.env.MAKEMORE_VENV) : path.join(ROOT, '.venv');
-const KERNEL_NAME = 'tslab';
+// The project's own kernel name: a `tslab` kernel installed elsewhere (tslab install) is never picked
+// by mistake. The notebooks' metadata, tools/execute_notebooks.py and the tests name it too.
+const KERNEL_NAME = 'makemore-ts';
 
 const venvPython = () =>
   process.platform === 'win32' ? path.join(VENV, 'Scripts', 'python.exe') : path.join(VENV, 'bin', 'python');

@@ -39,6 +39,8 @@ from nbconvert import HTMLExporter
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKEND_LINE = re.compile(r"TensorFlow\.js backend: (\w+)")
+# The project's kernel spec (tools/setup.js writes it; tools/common.js names it).
+KERNEL_NAME = "makemore-ts"
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 PLOTLY_JS = ROOT / "node_modules" / "plotly.js-dist-min" / "plotly.min.js"
 
@@ -130,7 +132,7 @@ def failure_of(nb, err):
 def execute(path: Path, timeout: int):
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
-        nb, timeout=timeout, kernel_name="tslab", allow_errors=False,
+        nb, timeout=timeout, kernel_name=KERNEL_NAME, allow_errors=False,
         resources={"metadata": {"path": str(path.parent)}},
     )
     error = None

@@ -2,7 +2,7 @@
 // Sets up what is missing, and nothing else when everything is in place:
 //   1. node_modules (npm ci) when package-lock.json changed since the last install,
 //   2. .venv/ with the pinned JupyterLab, nbconvert and nbclient (tools/requirements.txt),
-//   3. the tslab kernel spec inside .venv/ (never in the user's home), running this project's tslab,
+//   3. the makemore-ts kernel spec inside .venv/ (never in the user's home), running this project's tslab,
 //   4. in a git work tree, the nbstripout filter that .gitattributes names for *.ipynb, in the clone's
 //      git config, so that running a notebook (JupyterLab's autosave) never shows as a change.
 // Each step keeps a stamp (a hash of its inputs) and is skipped when the stamp matches.
@@ -95,6 +95,11 @@ function ensureKernel() {
   };
   const file = path.join(kernelDir(), 'kernel.json');
   const text = JSON.stringify(spec, null, 1) + '\n';
+  // Earlier set-ups named this spec "tslab": remove that one when it is ours (it runs our kernel.js).
+  const oldFile = path.join(path.dirname(kernelDir()), 'tslab', 'kernel.json');
+  try {
+    if (JSON.parse(fs.readFileSync(oldFile, 'utf8')).argv[1] === spec.argv[1]) fs.rmSync(path.dirname(oldFile), { recursive: true });
+  } catch { /* no such spec, or not ours */ }
   if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === text) return false;
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, text);

@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { PLOTLY_MIME, tableText } from '../../lib/display';
+import { LIVE_CHART_META } from '../../lib/livechart';
 
 export interface Output { output_type: string; name?: string; text?: string | string[]; data?: Record<string, any> }
 interface Cell { cell_type: string; source: string | string[]; outputs?: Output[] }
@@ -28,13 +29,17 @@ export class ExecutedNotebook {
   get printed(): string {
     return this.outputs.map((o) => join(o.text) + join(o.data?.['text/plain'])).join('\n');
   }
-  /** The outputs that are Plotly figures (Plotly's MIME type). */
+  /** The outputs that are Plotly figures (Plotly's MIME type), the live loss charts of training included. */
   get figureOutputs(): Output[] {
     return this.outputs.filter((o) => o.data?.[PLOTLY_MIME] !== undefined);
   }
-  /** The Plotly figures shown, as their text/plain titles `[Plotly figure: ...]`. */
+  /** The final figures of the live loss charts that `mm.train` shows while it runs. */
+  get liveCharts(): Output[] {
+    return this.figureOutputs.filter((o) => o.data![PLOTLY_MIME].layout?.meta === LIVE_CHART_META);
+  }
+  /** The Plotly figures the notebook shows itself (not the live loss charts), as their text/plain titles `[Plotly figure: ...]`. */
   get figures(): string[] {
-    return this.figureOutputs.map((o) => join(o.data?.['text/plain']));
+    return this.figureOutputs.filter((o) => o.data![PLOTLY_MIME].layout?.meta !== LIVE_CHART_META).map((o) => join(o.data?.['text/plain']));
   }
   /** The HTML tables shown (`showTable`), as text. */
   get tables(): string[] {

@@ -61,7 +61,8 @@ def run(client, km, code, timeout=120, interrupt_after=None):
         if kind == "stream":
             outputs.append({"type": "stream", "name": content["name"], "text": content["text"]})
         elif kind in ("display_data", "update_display_data", "execute_result"):
-            outputs.append({"type": kind, "data": content["data"]})
+            outputs.append({"type": kind, "data": content["data"],
+                            "display_id": content.get("transient", {}).get("display_id"), "time": time.time()})
         elif kind == "error":
             outputs.append({"type": "error", "ename": content["ename"], "evalue": content["evalue"]})
         elif kind == "status" and content["execution_state"] == "idle":
@@ -83,7 +84,7 @@ def run(client, km, code, timeout=120, interrupt_after=None):
 def main():
     steps = json.load(sys.stdin)
     # The kernel process must not write into our stdout, which carries the JSON answer.
-    km, client = start_new_kernel(kernel_name="tslab", startup_timeout=60, stdout=subprocess.DEVNULL)
+    km, client = start_new_kernel(kernel_name="makemore-ts", startup_timeout=60, stdout=subprocess.DEVNULL)
     results = []
     try:
         for step in steps:

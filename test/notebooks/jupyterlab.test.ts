@@ -20,6 +20,7 @@ let page: Page;
 const problems: string[] = [];
 const NOTEBOOK = '00-data.ipynb';
 const inGit = spawnSync('git', ['rev-parse', '--is-inside-work-tree'], { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() === 'true';
+const LIVE = 'live-loss.ipynb';
 
 before(async () => {
   process.env.MAKEMORE_NAMES = process.env.MAKEMORE_NAMES ?? NAMES_FILE;
@@ -27,6 +28,15 @@ before(async () => {
   // A copy, so that saving in the test never writes outputs into notebooks/.
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'makemore-lab-'));
   fs.copyFileSync(path.join(ROOT, 'notebooks', NOTEBOOK), path.join(root, NOTEBOOK));
+  // A notebook that trains for several seconds, with the kernel spec of the project's notebooks.
+  const { metadata } = JSON.parse(fs.readFileSync(path.join(ROOT, 'notebooks', NOTEBOOK), 'utf8'));
+  const cell = (source: string, i: number) => ({ id: `c${i}`, cell_type: 'code', metadata: {}, execution_count: null, outputs: [], source });
+  fs.writeFileSync(path.join(root, LIVE), JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata, cells: [
+    "import * as mm from './lib/index';\nawait mm.initBackend();\nconst split = mm.splitDataset(await mm.loadNames(), 3, 42);\n" +
+      "const net = mm.stageNetwork('batchnorm', new mm.Generator(2147483647));",
+    'const run = await mm.train({ parameters: net.parameters, loss: net.loss, data: split.train, steps: 30000, learningRate: () => 0.1,\n' +
+      '  generator: new mm.Generator(1), printEvery: 0 });',
+  ].map(cell) }, null, 1));
   lab = await startLab(root);
   browser = await launch();
   page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
@@ -51,7 +61,7 @@ async function waitIdle(timeout = 120000) {
 async function openNotebook() {
   await page.goto(lab.url(`/lab/tree/${NOTEBOOK}`));
   await page.waitForSelector('.jp-Notebook .jp-CodeCell', { timeout: 60000 });
-  // The kernel of the notebook's metadata (tslab) starts by itself.
+  // The kernel of the notebook's metadata (makemore-ts) starts by itself.
   await page.waitForFunction(() => (window as any).jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle', undefined, { timeout: 60000 });
 }
 
@@ -120,6 +130,48 @@ test('saved, closed and opened again, the notebook shows its figure without re-r
   await figure.locator('.main-svg').first().waitFor({ timeout: 60000 });
   assert.equal(await figure.locator('.bars path').count(), 27);
   await page.screenshot({ path: path.join(ROOT, 'dist', 'jupyterlab-00-data-reopened.png') });
+  assert.deepEqual(problems, []);
+});
+
+test('while a training cell runs, its loss chart updates in place beside the progress line, and ends as a Plotly figure', async () => {
+  // ?reset: a workspace with this notebook alone (00-data would be restored beside it otherwise).
+  await page.goto(lab.url(`/lab/tree/${LIVE}?reset`));
+  await page.waitForSelector('.jp-Notebook .jp-CodeCell', { timeout: 60000 });
+  await page.waitForFunction((name) => (window as any).jupyterapp?.shell.currentWidget?.context?.path === name &&
+    (window as any).jupyterapp.shell.currentWidget.sessionContext?.session?.kernel?.status === 'idle', LIVE, { timeout: 60000 });
+  const panel = `#${await page.evaluate(() => (window as any).jupyterapp.shell.currentWidget.id)}`;
+  const trainingCell = page.locator(`${panel} .jp-CodeCell`).nth(1);
+  await page.click('.lm-MenuBar-itemLabel:text-is("Run")');
+  await page.click('.lm-Menu-itemLabel:text-is("Run All Cells")');
+  const outputs = trainingCell.locator('.jp-OutputArea-output');
+  // While it runs: the chart (an SVG picture) and the line, redrawn in place; note what each look shows.
+  const seen: { outputs: number; steps: number | null; line: string; texts: string[] }[] = [];
+  await outputs.first().waitFor({ timeout: 120000 });
+  for (let k = 0; k < 200; k++) {
+    const look = await outputs.evaluateAll((nodes) => {
+      const img = nodes.map((n) => n.querySelector('img')).find((i) => i && i.src.startsWith('data:image/svg+xml'));
+      const svg = img ? decodeURIComponent(img.src.slice(img.src.indexOf(',') + 1)) : '';
+      const m = svg.match(/mean of each \d+ steps: ([\d,]+) of 30,000 steps/);
+      return { outputs: nodes.length, steps: m ? Number(m[1].replace(/,/g, '')) : null, line: nodes[0]?.textContent ?? '', texts: nodes.map((n) => (n.textContent ?? '').slice(0, 80)) };
+    });
+    seen.push(look);
+    if (/done/.test(look.line)) break;
+    await page.waitForTimeout(250);
+  }
+  const during = seen.filter((s) => s.steps !== null);
+  assert.ok(during.length >= 3, `the chart was seen while training: ${JSON.stringify(seen.slice(0, 5))}`);
+  assert.ok(seen.every((s) => s.outputs <= 2), `never more than the line and the chart: ${JSON.stringify(seen.find((s) => s.outputs > 2))}`);
+  const counts = [...new Set(during.map((s) => s.steps))];
+  assert.ok(counts.length >= 2 && counts.every((c, i) => i === 0 || c! > counts[i - 1]!), `the chart moved on: ${counts}`);
+  // At the end: the line says done, and the chart is an interactive Plotly figure in the same place.
+  const chart = trainingCell.locator('.jp-RenderedPlotly');
+  await chart.locator('.main-svg').first().waitFor({ timeout: 60000 });
+  assert.equal(await outputs.count(), 2, JSON.stringify(await outputs.allInnerTexts()));
+  assert.match(await outputs.first().innerText(), /step 30,000\/30,000 .* done/);
+  assert.equal(await trainingCell.locator('img[src^="data:image/svg+xml"]').count(), 0, 'the live picture is gone');
+  assert.match(await chart.innerText(), /Training loss: log10, mean of each 200 steps/);
+  await chart.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(ROOT, 'dist', 'jupyterlab-live-loss.png') });
   assert.deepEqual(problems, []);
 });
 

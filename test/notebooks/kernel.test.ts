@@ -10,7 +10,7 @@ import { PLOTLY_MIME } from '../../lib/display';
 
 const { venvPython, jupyterEnv } = require('../../tools/common');
 
-interface Result { status: string; exit_code?: number; seconds_after_interrupt?: number; outputs: { type: string; name?: string; text?: string; data?: Record<string, string>; evalue?: string }[] }
+interface Result { status: string; exit_code?: number; seconds_after_interrupt?: number; outputs: { type: string; name?: string; text?: string; data?: Record<string, string>; evalue?: string; display_id?: string; time?: number }[] }
 
 function session(steps: object[]): Result[] {
   const r = spawnSync(venvPython(), [path.join(ROOT, 'test', 'helpers', 'kernel_session.py')], {
@@ -65,19 +65,42 @@ mm.display({ 'text/plain': 'only text' });` }]);
   assert.equal(shown[2].data!['text/plain'], 'only text');
 });
 
-test('training shows one progress line that updates in place, ending with "done"', () => {
+test('training shows a progress line and a loss chart that update in place, at most twice a second; the chart ends as a Plotly figure', () => {
   const [r] = session([{ execute: `import * as mm from './lib/index';
 await mm.initBackend();
 const net = mm.stageNetwork('batchnorm', new mm.Generator(2147483647));
 const split = mm.splitDataset(await mm.loadNames(), 3, 42);
-await mm.train({ parameters: net.parameters, loss: net.loss, data: split.train, steps: 400, learningRate: () => 0.1,
-  generator: new mm.Generator(1), printEvery: 0 });` }]);
+const run = await mm.train({ parameters: net.parameters, loss: net.loss, data: split.train, steps: 6000, learningRate: () => 0.1,
+  generator: new mm.Generator(1), printEvery: 0 });
+const means = mm.plots.windowedMean(run.lossi, 50);
+console.log('MEANS ' + JSON.stringify([means.length, means[0], means[means.length - 1]]));` }]);
   assert.equal(r.status, 'ok', text(r));
   const shows = r.outputs.filter((o) => o.type === 'display_data' || o.type === 'update_display_data');
-  assert.ok(shows.length >= 2, `progress outputs: ${JSON.stringify(r.outputs).slice(0, 400)}`);
-  assert.equal(shows[0].type, 'display_data');
-  assert.ok(shows.slice(1).every((o) => o.type === 'update_display_data'), 'later outputs replace the first');
-  assert.match(shows[shows.length - 1].data!['text/plain'], /^step 400\/400 \[#{30}\] 100% {2}loss \d\.\d{4} {2}[0-9.]+ ms\/step {2}done$/);
+  const ids = [...new Set(shows.map((o) => o.display_id))];
+  assert.equal(ids.length, 2, 'two outputs: the progress line and the chart');
+  const [line, chart] = ids.map((id) => shows.filter((o) => o.display_id === id));
+  for (const outputs of [line, chart]) {
+    assert.equal(outputs[0].type, 'display_data');
+    assert.ok(outputs.slice(1).every((o) => o.type === 'update_display_data'), 'later outputs replace the first');
+  }
+  assert.ok(chart.length >= 3, `the chart was redrawn while training ran: ${chart.length} outputs`);
+  assert.ok(line.every((o) => Object.keys(o.data!).join() === 'text/plain'));
+  assert.match(line[line.length - 1].data!['text/plain'], /^step 6,000\/6,000 \[#{30}\] 100% {2}loss \d\.\d{4} {2}[0-9.]+ ms\/step {2}done$/);
+  // While training: an SVG, redrawn with the line, at most twice a second (the last, final one may come sooner).
+  const live = chart.slice(0, -1);
+  assert.ok(live.every((o) => Object.keys(o.data!).join() === 'image/svg+xml' && /class="makemore-live-loss"/.test(o.data!['image/svg+xml'])));
+  for (let k = 1; k < live.length; k++) {
+    assert.ok(live[k].time! - live[k - 1].time! > 0.4, `updates ${(live[k].time! - live[k - 1].time!).toFixed(3)} s apart`);
+  }
+  assert.match(live[live.length - 1].data!['image/svg+xml'], /mean of each 50 steps: [\d,]+ of 6,000 steps/);
+  // At the end: the Plotly figure of the log10 loss, averaged per 50 steps (6,000 / 200 points at most).
+  const final = chart[chart.length - 1].data![PLOTLY_MIME] as unknown as { data: { x: number[]; y: number[] }[]; layout: { meta: string } };
+  assert.equal(final.layout.meta, 'makemore-live-loss');
+  const [n, first, last] = JSON.parse(text(r).match(/MEANS (.*)/)![1]);
+  assert.equal(final.data[0].x.length, n);
+  assert.deepEqual(final.data[0].x.slice(0, 2), [24.5, 74.5]);
+  assert.ok(Math.abs(final.data[0].y[0] - first) < 1e-5 && Math.abs(final.data[0].y[n - 1] - last) < 1e-5,
+    `the chart's means are the lecture's lossi.view(-1, 50).mean(1): ${final.data[0].y[0]} vs ${first}`);
 });
 
 test('a library file deleted and written again while a cell runs (git checkout, atomic saves) does not kill the kernel', () => {

@@ -60,7 +60,7 @@ test('npm run lab -- FOLDER opens that folder at the URL it prints; Ctrl+C shuts
     const contents = await (await api('/api/contents')).json() as { content: { name: string }[] };
     assert.deepEqual(contents.content.map((c) => c.name), ['marker.txt'], 'the server opened the folder given');
 
-    assert.ok((await api('/api/kernels', { method: 'POST', body: JSON.stringify({ name: 'tslab' }) })).ok, 'a kernel is started');
+    assert.ok((await api('/api/kernels', { method: 'POST', body: JSON.stringify({ name: 'makemore-ts' }) })).ok, 'a kernel is started');
     const kernelRunning = () => marked(mark).some((pid) => {
       try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('kernel.js'); } catch { return false; }
     });

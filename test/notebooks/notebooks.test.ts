@@ -10,7 +10,7 @@ import * as path from 'path';
 import { Browser, Page } from 'playwright-core';
 import { NAMES_FILE, ROOT } from '../helpers/paths';
 import { launch, offlinePage } from '../helpers/browser';
-import { ExecutedNotebook } from '../helpers/executed';
+import { ExecutedNotebook, join } from '../helpers/executed';
 import { startLab } from '../helpers/jupyterlab';
 import { PLOTLY_MIME } from '../../lib/display';
 
@@ -35,9 +35,14 @@ async function hoverSomewhere(page: Page): Promise<boolean> {
 
 let run: ReturnType<typeof spawnSync>;
 let browser: Browser;
+const CHECKPOINTS = ['04-batchnorm.safetensors', '10-experiments.safetensors'];
+/** The checkpoints in the real dist/ before the run (modification time, or absent), to see that the run left them alone. */
+const distBefore = () => CHECKPOINTS.map((f) => fs.statSync(path.join(ROOT, 'dist', f), { throwIfNoEntry: false })?.mtimeMs ?? null);
+let checkpointsBefore: (number | null)[];
 
 before(async () => {
   fs.rmSync(OUT, { recursive: true, force: true });
+  checkpointsBefore = distBefore();
   run = spawnSync(process.execPath, [path.join(ROOT, 'tools', 'run-notebooks.js'), '--out', OUT], {
     // The notebooks hand results on through their own file here, not the user's dist/results-quick.json.
     cwd: ROOT, env: { ...process.env, MAKEMORE_PROFILE: 'quick', MAKEMORE_NAMES: process.env.MAKEMORE_NAMES ?? NAMES_FILE,
@@ -59,6 +64,11 @@ test('every notebook executes without error in the quick profile', () => {
   assert.match(String(run.stdout), new RegExp(`${NOTEBOOKS.length} of ${NOTEBOOKS.length} notebooks ok`));
 });
 
+test('the run wrote its checkpoints into its own output folder, and left dist/ alone', () => {
+  for (const f of CHECKPOINTS) assert.ok(fs.statSync(path.join(OUT, f)).size > 40000, `${f} in ${OUT}`);
+  assert.deepEqual(distBefore(), checkpointsBefore);
+});
+
 test('index.html links every notebook in order, then the playground; each page links its neighbours', () => {
   const index = fs.readFileSync(path.join(OUT, 'index.html'), 'utf8');
   const links = [...index.matchAll(/href="([^"]+)\.html"/g)].map((m) => m[1]);
@@ -75,7 +85,7 @@ test('index.html links every notebook in order, then the playground; each page l
   });
 });
 
-test('the exports are light: plotly.js once beside the pages, which load it; pages and notebooks at most 20 MB', () => {
+test('the exports are light: plotly.js once beside the pages, which load it; pages and notebooks at most 20 MB', (t) => {
   const library = fs.readFileSync(path.join(ROOT, 'node_modules', 'plotly.js-dist-min', 'plotly.min.js'));
   assert.ok(fs.readFileSync(path.join(OUT, 'plotly.min.js')).equals(library), 'plotly.min.js is plotly.js-dist-min\'s');
   let total = library.length;
@@ -85,8 +95,31 @@ test('the exports are light: plotly.js once beside the pages, which load it; pag
     assert.ok(html.length < library.length / 2, `${name}.html does not carry plotly.js (${html.length} bytes)`);
     total += html.length + fs.statSync(path.join(OUT, `${name}.ipynb`)).size;
   }
-  process.stdout.write(`# exports: ${(total / 1e6).toFixed(1)} MB (pages, executed notebooks and plotly.min.js)\n`);
+  t.diagnostic(`exports: ${(total / 1e6).toFixed(1)} MB (pages, executed notebooks and plotly.min.js)`);
   assert.ok(total <= 20e6, `pages, notebooks and plotly.js: ${(total / 1e6).toFixed(1)} MB`);
+});
+
+test('each training run left its live loss chart as one final Plotly figure, and no live picture', () => {
+  let charts = 0;
+  for (const name of NOTEBOOKS) {
+    const nb = new ExecutedNotebook(OUT, name);
+    assert.equal(nb.outputs.filter((o) => o.data?.['image/svg+xml']).length, 0, `${name}: no live SVG left in the saved notebook`);
+    for (const chart of nb.liveCharts) {
+      const fig = chart.data![PLOTLY_MIME];
+      const steps = fig.layout.xaxis.range[1] + 1;
+      const bucket = Number(fig.layout.title.text.match(/^Training loss: log10, mean of each ([\d,]+) steps$/)[1].replace(/,/g, ''));
+      assert.equal(fig.data[0].x.length, Math.ceil(steps / bucket), `${name}: one point per bucket of ${bucket} of ${steps} steps`);
+      assert.ok(fig.data[0].y.every((v: number) => v > 0 && v < 1.5), `${name}: log10 losses of a training run`);
+      assert.match(join(chart.data!['text/html']), /class="makemore-plot"/, `${name}: the chart has its HTML fallback`);
+    }
+    charts += nb.liveCharts.length;
+  }
+  // 04 trains once (2,000 steps in the quick profile: buckets of 10), 10 once at its end.
+  const bn = new ExecutedNotebook(OUT, '04-batchnorm').liveCharts;
+  assert.equal(bn.length, 1);
+  assert.equal(bn[0].data![PLOTLY_MIME].data[0].x.length, 200);
+  assert.equal(new ExecutedNotebook(OUT, '10-experiments').liveCharts.length, 1);
+  assert.ok(charts >= 10, `${charts} live charts in all`);
 });
 
 for (const name of NOTEBOOKS) {
@@ -99,7 +132,7 @@ for (const name of NOTEBOOKS) {
     const nb = new ExecutedNotebook(OUT, name);
     const { page, problems, requests } = await offlinePage(browser);
     await page.goto('file://' + nb.htmlFile);
-    const expected = nb.figures.length;
+    const expected = nb.figureOutputs.length;
     if (expected > 0) {
       await page.waitForFunction((n) => document.querySelectorAll('.makemore-plot .main-svg').length > 0 &&
         Array.from(document.querySelectorAll('.makemore-plot')).filter((d) => d.querySelector('.main-svg')).length === n, expected, { timeout: 60000 });
@@ -148,7 +181,7 @@ test('executed notebooks opened from the output folder in JupyterLab draw their 
   const problems: string[] = [];
   try {
     for (const name of ['00-data', '04-batchnorm']) {
-      const expected = new ExecutedNotebook(OUT, name).figures.length;
+      const expected = new ExecutedNotebook(OUT, name).figureOutputs.length;
       assert.ok(expected > 0);
       const page = await context.newPage();
       page.on('pageerror', (e) => problems.push(`${name}: ${e.message}`));

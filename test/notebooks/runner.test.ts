@@ -14,7 +14,7 @@ import { launch, offlinePage } from '../helpers/browser';
 function notebook(cells: string[]): string {
   return JSON.stringify({
     nbformat: 4, nbformat_minor: 5,
-    metadata: { kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' } },
+    metadata: { kernelspec: { name: 'makemore-ts', display_name: 'TypeScript', language: 'typescript' } },
     cells: cells.map((source, i) => ({ id: `c${i}`, cell_type: 'code', metadata: {}, execution_count: null, outputs: [], source })),
   });
 }

@@ -91,3 +91,23 @@ test('in a git work tree, set-up configures the nbstripout filter that .gitattri
   const r = spawnSync(process.execPath, ['-e', `process.stdout.write(String(require(${JSON.stringify(path.join(ROOT, 'tools', 'setup.js'))}).ensureGitFilter(${JSON.stringify(os.tmpdir())})))`], { encoding: 'utf8' });
   assert.equal(r.stdout, 'false', r.stderr);
 });
+
+test('the notebooks name the project\'s own kernel, makemore-ts, registered inside .venv; a global tslab kernel is another one', () => {
+  const { KERNEL_NAME, VENV, venvBin, jupyterEnv } = require('../../tools/common');
+  assert.equal(KERNEL_NAME, 'makemore-ts');
+  for (const f of fs.readdirSync(path.join(ROOT, 'notebooks')).filter((n) => n.endsWith('.ipynb'))) {
+    const { metadata } = JSON.parse(fs.readFileSync(path.join(ROOT, 'notebooks', f), 'utf8'));
+    assert.equal(metadata.kernelspec.name, 'makemore-ts', f);
+  }
+  // A decoy "tslab" kernel in the user's Jupyter folder, as `tslab install` leaves one.
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'makemore-jupyter-'));
+  fs.mkdirSync(path.join(home, 'kernels', 'tslab'), { recursive: true });
+  fs.writeFileSync(path.join(home, 'kernels', 'tslab', 'kernel.json'), JSON.stringify({ argv: ['tslab', 'kernel', '--config-path', '{connection_file}'], display_name: 'TypeScript', language: 'typescript' }));
+  const r = spawnSync(venvBin('jupyter'), ['kernelspec', 'list', '--json'], { env: jupyterEnv({ JUPYTER_DATA_DIR: home }), encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const specs = JSON.parse(r.stdout).kernelspecs;
+  assert.equal(path.resolve(specs['makemore-ts'].resource_dir), path.join(VENV, 'share', 'jupyter', 'kernels', 'makemore-ts'));
+  assert.equal(specs['makemore-ts'].spec.argv[1], path.join(ROOT, 'tools', 'kernel.js'));
+  assert.equal(path.resolve(specs.tslab.resource_dir), path.join(home, 'kernels', 'tslab'), 'the only tslab is the decoy: set-up registers none');
+  fs.rmSync(home, { recursive: true, force: true });
+});

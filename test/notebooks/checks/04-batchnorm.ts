@@ -3,7 +3,9 @@
 // estimates against a calibration over the whole training set, the forward pass on a slider, and the
 // summary of every stage (01 to 03 ran before it in the same run), each labelled as the lecture's network.
 import assert from 'node:assert/strict';
+import * as path from 'path';
 import { ExecutedNotebook } from '../../helpers/executed';
+import { loadCheckpoint } from '../../../lib/checkpoint';
 import { shownFigures } from '../../helpers/figures';
 import { EXPECTED } from '../../helpers/expected';
 
@@ -96,6 +98,15 @@ export function check(nb: ExecutedNotebook): void {
   assert.equal(sliders[0].steps[0].label, '0');
   assert.equal(sliders[0].steps[20].label, '2000');
   assert.match(out, new RegExp(`^neuron ${neuron}: bngain \\S+, bnbias \\S+ after 2000 steps; 21 slider steps$`, 'm'));
+
+  // The checkpoint, in the runner's output folder (dist/test/ for the tests, never dist/ itself).
+  assert.match(out, /^saved 8 tensors \(12497 numbers\) to 04-batchnorm\.safetensors; read back: identical$/m);
+  const file = path.join(nb.dir, '04-batchnorm.safetensors');
+  const { tensors, metadata } = loadCheckpoint(file);
+  assert.deepEqual(metadata, { notebook: '04-batchnorm', profile: 'quick', steps: '2000' });
+  assert.deepEqual(Object.entries(tensors).map(([k, t]) => `${k} ${t.shape}`), ['C 27,10', 'W1 30,200', 'W2 200,27', 'b2 27',
+    'bngain 1,200', 'bnbias 1,200', 'bnmean_running 1,200', 'bnstd_running 1,200']);
+  Object.values(tensors).forEach((t) => t.dispose());
 
   assert.deepEqual(nb.figures, [
     '[Plotly figure: Training loss with batch normalization]',

@@ -2,6 +2,8 @@
 // lines, the effects the markdown describes (as numbers), the bonus statistics of a linear layer, and
 // the deep network trained with batch norm: its losses and 20 sampled names.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'child_process';
+import * as path from 'path';
 import { ExecutedNotebook } from '../../helpers/executed';
 import { EXPECTED } from '../../helpers/expected';
 import { shownFigures } from '../../helpers/figures';
@@ -14,6 +16,8 @@ const EXPERIMENTS = [
 ];
 const SUBPLOTS = ['forward: activations', 'backward: activation gradients', 'weight gradients', 'update:data ratio (log10)'];
 const SHAPES = ['(27, 10)', '(30, 100)', '(100, 100)', '(100, 100)', '(100, 100)', '(100, 100)', '(100, 27)'];
+
+const { venvPython } = require('../../../tools/common');
 
 const join = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : t ?? '');
 const num = (s: string) => Number(s);
@@ -127,6 +131,20 @@ export function check(nb: ExecutedNotebook): void {
   const losses = cellOutput(nb, 'mm.evaluate(model.loss, train)').match(/^train (\d+\.\d{4})\n+val (\d+\.\d{4})$/m);
   assert.ok(losses, 'train and val losses printed');
   for (const l of losses!.slice(1).map(num)) assert.ok(l > 2.0 && l < 2.7, `loss ${l} after 2,000 steps`);
+
+  // The checkpoint: a new network loaded from it gives the trained network's train loss, and Python's
+  // safetensors reads it with PyTorch's state_dict names.
+  assert.match(cellOutput(nb, 'mm.outputFile'), new RegExp(`^31 tensors saved to 10-experiments\\.safetensors\n+reloaded into a new network: train ${losses![1].replace('.', '\\.')}$`, 'm'));
+  const r = spawnSync(venvPython(), ['-c', `import json, sys
+from safetensors.numpy import load_file
+print(json.dumps({k: list(v.shape) for k, v in load_file(sys.argv[1]).items()}))`, path.join(nb.dir, '10-experiments.safetensors')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const shapes = JSON.parse(r.stdout);
+  assert.deepEqual(shapes['layer0.weight'], [30, 100]);
+  assert.deepEqual(shapes['layer16.running_var'], [27]);
+  assert.equal(Object.keys(shapes).length, 31);
+  const count = Object.entries(shapes).filter(([k]) => !k.includes('running')).reduce((n, [, s]) => n + (s as number[]).reduce((a, b) => a * b, 1), 0);
+  assert.equal(count, 47024, 'the 47,024 parameters of the lecture, and the running statistics');
 
   const sampled = cellOutput(nb, 'mm.sampleNames').trim().split('\n');
   assert.equal(sampled.length, 20, sampled.join(' '));
