@@ -35,7 +35,9 @@ function kernel(): TslabPublic | null {
   if (tslab === undefined) {
     // tslab's kernel has its own modules loaded; elsewhere, requiring tslab would load a whole
     // TypeScript compiler (about 0.8 s) only to find that there is no kernel.
-    const running = Object.keys(require.cache).some((file) => /[\\/]tslab[\\/]dist[\\/]/.test(file));
+    // (In a browser bundle, the playground's worker, there is no module cache and no kernel.)
+    const cache = typeof require === 'undefined' ? undefined : require.cache;
+    const running = cache !== undefined && Object.keys(cache).some((file) => /[\\/]tslab[\\/]dist[\\/]/.test(file));
     tslab = running ? (require('tslab') as TslabPublic) : null;
   }
   return tslab;
