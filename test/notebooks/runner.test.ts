@@ -98,7 +98,8 @@ test('--only takes a name with or without .ipynb, or its number; an unknown one 
   assert.match(r.stdout, /\[1\/2\] 02-second \.\.\./);
   assert.match(r.stdout, /\[2\/2\] 10-tenth \.\.\./);
   const index = fs.readFileSync(path.join(out, 'index.html'), 'utf8');
-  assert.deepEqual([...index.matchAll(/href="([^"]+)\.html"/g)].map((m) => m[1]), ['01-first', '02-second', '10-tenth'], 'every entry kept');
+  assert.deepEqual([...index.matchAll(/href="([^"]+)\.html"/g)].map((m) => m[1]).filter((n) => n !== 'playground'),
+    ['01-first', '02-second', '10-tenth'], 'every entry kept');
   // Neighbours are the notebooks of the folder, also when one runs alone.
   const second = fs.readFileSync(path.join(out, '02-second.html'), 'utf8');
   assert.ok(second.includes('href="01-first.html" rel="prev"') && second.includes('href="10-tenth.html" rel="next"'));
