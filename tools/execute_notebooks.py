@@ -163,11 +163,18 @@ def write_index(out: Path, entries, profile):
 """)
 
 
+def names_notebook(want, path):
+    """--only takes a notebook's name (04-batchnorm, or 04-batchnorm.ipynb) or its number (04 or 4)."""
+    want = want[:-len(".ipynb")] if want.endswith(".ipynb") else want
+    number = path.stem.split("-")[0]
+    return want == path.stem or (want.isdigit() and number.isdigit() and int(want) == int(number))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(ROOT / "dist"))
     ap.add_argument("--dir", default=str(ROOT / "notebooks"), help="folder of the notebooks to run")
-    ap.add_argument("--only", nargs="*", help="notebook names (without .ipynb) to run; default all")
+    ap.add_argument("--only", nargs="*", help="notebooks to run, by name (04-batchnorm) or number (04); default all")
     ap.add_argument("--timeout", type=int, default=int(os.environ.get("MAKEMORE_CELL_TIMEOUT", "3600")),
                     help="seconds a single cell may take")
     ap.add_argument("--self-contained", action="store_true",
@@ -181,7 +188,15 @@ def main():
     os.environ["MAKEMORE_RESULTS"] = str(out / "results.json")
     paths = sorted(Path(args.dir).glob("*.ipynb"))
     if args.only:
-        paths = [p for p in paths if p.stem in args.only]
+        chosen = []
+        for want in args.only:
+            hits = [p for p in paths if names_notebook(want, p)]
+            if not hits:
+                print(f"[makemore] --only {want}: no such notebook in {args.dir}; give a name or its number, "
+                      f"one of: {', '.join(p.stem for p in paths)}", file=sys.stderr)
+                return 2
+            chosen += [p for p in hits if p not in chosen]
+        paths = sorted(chosen)
     if not paths:
         print("[makemore] no notebooks to run", file=sys.stderr)
         return 1
