@@ -117,8 +117,9 @@ class Progress {
   }
 
   /**
-   * The last line, then the final figure at the next turn of the event loop (before training returns:
-   * the loop yields first), each tried again shortly while the socket is busy.
+   * The last line, then the final figure at the next turn of the event loop: its setImmediate comes
+   * before the one the training loop awaits, so the figure is sent before training returns. Each is
+   * tried again shortly while the socket is busy.
    */
   private finish(line: string, tries = 20): void {
     if (!this.live!.update({ 'text/plain': line }) && tries > 1) setTimeout(() => this.finish(line, tries - 1), 10);
