@@ -71,12 +71,28 @@ export function display(bundle: MimeBundle): void {
  * An output that is replaced in place (a progress line, a live chart): tslab's `newDisplay()`, whose
  * first call sends display_data and later ones update_display_data with the same display id.
  * Outside a notebook it shows nothing.
+ *
+ * The kernel's message socket (zeromq) holds back about one send in 500 until the event loop turns,
+ * and refuses another send meanwhile ("Socket is busy writing", EBUSY). `update` then returns false
+ * and nothing is lost but this picture: the caller sends a newer one later. Other errors are thrown.
  */
 export class LiveOutput {
-  private readonly target = kernel()?.newDisplay();
+  private target = kernel()?.newDisplay();
+  private shown = false;
 
-  update(bundle: MimeBundle): void {
-    if (this.target) send(this.target, bundle);
+  /** Show `bundle` in place of the previous one; false if the socket was busy (try again later). */
+  update(bundle: MimeBundle): boolean {
+    if (!this.target) return false;
+    try {
+      send(this.target, bundle);
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'EBUSY') throw e;
+      // tslab counts a display as shown even when its first send failed: start again with a new one.
+      if (!this.shown) this.target = kernel()!.newDisplay();
+      return false;
+    }
+    this.shown = true;
+    return true;
   }
 }
 

@@ -117,8 +117,14 @@ export class LiveLossChart {
     this.buckets.add(loss);
   }
 
-  show(final: boolean): void {
-    if (this.buckets.length === 0) return;
-    this.output.update(final ? figureBundle(lossChartFigure(this.buckets)) : { 'image/svg+xml': lossChartSvg(this.buckets) });
+  /** Show the chart so far (an SVG); false if the kernel's socket was busy (see LiveOutput). */
+  show(final: boolean): boolean {
+    if (this.buckets.length === 0) return true;
+    return this.output.update(final ? figureBundle(lossChartFigure(this.buckets)) : { 'image/svg+xml': lossChartSvg(this.buckets) });
+  }
+
+  /** Show the final Plotly figure, trying again shortly if the socket is busy. */
+  showFinal(tries = 20): void {
+    if (!this.show(true) && tries > 1) setTimeout(() => this.showFinal(tries - 1), 10);
   }
 }

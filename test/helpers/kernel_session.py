@@ -1,5 +1,6 @@
 """Drive a real tslab kernel for tests: start it through Jupyter's kernel spec, then follow the
-steps read as JSON from stdin, and print what each execution produced as JSON on stdout.
+steps read as JSON from stdin, and write what each execution produced as JSON to the file named by
+the first argument (not to stdout, which the kernel process shares).
 
 Steps: {"execute": "code"} runs code and records its outputs; {"write": path, "text": "..."}
 writes a file (to edit a library module between executions); {"execute": "code", "interrupt_after": s}
@@ -61,8 +62,10 @@ def run(client, km, code, timeout=120, interrupt_after=None):
         if kind == "stream":
             outputs.append({"type": "stream", "name": content["name"], "text": content["text"]})
         elif kind in ("display_data", "update_display_data", "execute_result"):
+            # The kernel's own time of sending (the message's date), to measure how often it updates.
             outputs.append({"type": kind, "data": content["data"],
-                            "display_id": content.get("transient", {}).get("display_id"), "time": time.time()})
+                            "display_id": content.get("transient", {}).get("display_id"),
+                            "time": msg["header"]["date"].timestamp()})
         elif kind == "error":
             outputs.append({"type": "error", "ename": content["ename"], "evalue": content["evalue"]})
         elif kind == "status" and content["execution_state"] == "idle":
@@ -99,9 +102,8 @@ def main():
     finally:
         client.stop_channels()
         km.shutdown_kernel(now=True)
-    # The kernel (node) shares this stdout and makes it non-blocking; a large write would then lose data.
-    os.set_blocking(sys.stdout.fileno(), True)
-    json.dump(results, sys.stdout)
+    with open(sys.argv[1], "w") as f:
+        json.dump(results, f)
 
 
 if __name__ == "__main__":

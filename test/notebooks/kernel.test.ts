@@ -2,24 +2,16 @@
 // with tslab's own TypeScript, and an edited library file is picked up when a cell runs again.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
-import { NAMES_FILE, ROOT } from '../helpers/paths';
+import { ROOT } from '../helpers/paths';
+import { kernelSession, outputText, KernelResult } from '../helpers/kernel';
 import { PLOTLY_MIME } from '../../lib/display';
 
-const { venvPython, jupyterEnv } = require('../../tools/common');
-
-interface Result { status: string; exit_code?: number; seconds_after_interrupt?: number; outputs: { type: string; name?: string; text?: string; data?: Record<string, string>; evalue?: string; display_id?: string; time?: number }[] }
-
-function session(steps: object[]): Result[] {
-  const r = spawnSync(venvPython(), [path.join(ROOT, 'test', 'helpers', 'kernel_session.py')], {
-    cwd: ROOT, input: JSON.stringify(steps), encoding: 'utf8', env: jupyterEnv({ MAKEMORE_NAMES: process.env.MAKEMORE_NAMES ?? NAMES_FILE }), timeout: 5 * 60 * 1000,
-  });
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout);
-}
-const text = (r: Result) => r.outputs.map((o) => o.text ?? o.data?.['text/plain'] ?? o.evalue ?? '').join('');
+const session = (steps: object[]) => kernelSession(steps);
+const text = outputText;
+type Result = KernelResult;
 
 test('the whole library compiles and loads in tslab (TypeScript 5.0, CommonJS)', () => {
   const [r] = session([{ execute: `import * as mm from './lib/index';\nimport * as tslab from 'tslab';\nconsole.log('ts ' + tslab.versions.typescript, typeof mm.DeepNetwork, typeof mm.train, typeof mm.Generator);` }]);
@@ -103,6 +95,30 @@ console.log('MEANS ' + JSON.stringify([means.length, means[0], means[means.lengt
     `the chart's means are the lecture's lossi.view(-1, 50).mean(1): ${final.data[0].y[0]} vs ${first}`);
 });
 
+test('a busy kernel socket refuses a live update without an error; the next update shows', () => {
+  // zeromq holds back one send in 513 until the event loop turns and refuses another send meanwhile
+  // (EBUSY). Two outputs updated in one turn, a thousand times: some second updates are refused. A
+  // turn with one update shifts which send is held back, so that both cases occur.
+  const [r] = session([{ execute: `import * as mm from './lib/index';
+const a = new mm.LiveOutput(), b = new mm.LiveOutput();
+let refused = 0;
+for (let k = 0; k < 1200; k++) {
+  if (!a.update({ 'text/plain': 'a ' + k })) refused++;
+  if (k !== 600 && !b.update({ 'text/plain': 'b ' + k })) refused++;
+  await new Promise((r) => setImmediate(r));
+}
+a.update({ 'text/plain': 'a done' });
+await new Promise((r) => setImmediate(r));
+b.update({ 'text/plain': 'b done' });
+console.log('REFUSED ' + refused);` }]);
+  assert.equal(r.status, 'ok', text(r));
+  const refused = Number(text(r).match(/REFUSED (\d+)/)![1]);
+  assert.ok(refused >= 1 && refused <= 6, `refused updates: ${refused}`);
+  const last = (text: string) => r.outputs.filter((o) => o.data?.['text/plain']?.startsWith(text[0] + ' ')).pop()!.data!['text/plain'];
+  assert.equal(last('a'), 'a done');
+  assert.equal(last('b'), 'b done');
+});
+
 test('a library file deleted and written again while a cell runs (git checkout, atomic saves) does not kill the kernel', () => {
   const rel = `test/.rewrite-${process.pid}.ts`;
   const file = path.join(ROOT, rel);
@@ -110,7 +126,8 @@ test('a library file deleted and written again while a cell runs (git checkout, 
     fs.writeFileSync(file, 'export const seven = (): number => 7;\n');
     const results = session([
       { execute: `import * as mm from './lib/index';\nimport { seven } from './${rel.replace(/\.ts$/, '')}';\nawait mm.initBackend();\nconsole.log('seven=' + seven());` },
-      { execute: `import * as fs from 'fs';\nconst src = fs.readFileSync('${rel}', 'utf8');\nfs.unlinkSync('${rel}');\nawait new Promise((r) => setTimeout(r, 100));\nfs.writeFileSync('${rel}', src);\nawait new Promise((r) => setTimeout(r, 1500));\nconsole.log('still here');` },
+      { execute: `import * as fs from 'fs';
+import * as os from 'os';\nconst src = fs.readFileSync('${rel}', 'utf8');\nfs.unlinkSync('${rel}');\nawait new Promise((r) => setTimeout(r, 100));\nfs.writeFileSync('${rel}', src);\nawait new Promise((r) => setTimeout(r, 1500));\nconsole.log('still here');` },
       { execute: `console.log('and again: ' + seven());` },
     ]);
     assert.match(text(results[0]), /seven=7/);

@@ -5,27 +5,20 @@
 // cell declared.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { NAMES_FILE, ROOT } from '../helpers/paths';
+import { ROOT } from '../helpers/paths';
+import { kernelSession, KernelResult } from '../helpers/kernel';
 
-const { venvPython, jupyterEnv } = require('../../tools/common');
-
-interface Result { status: string; outputs: { type: string; text?: string; ename?: string; evalue?: string }[] }
+type Result = KernelResult;
 
 const NOTEBOOKS = fs.readdirSync(path.join(ROOT, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort();
 const codeCells = (file: string): string[] => JSON.parse(fs.readFileSync(path.join(ROOT, 'notebooks', file), 'utf8')).cells
   .filter((c: { cell_type: string }) => c.cell_type === 'code').map((c: { source: string | string[] }) => ([] as string[]).concat(c.source).join(''));
 
 function session(cells: string[], env: Record<string, string>): Result[] {
-  const r = spawnSync(venvPython(), [path.join(ROOT, 'test', 'helpers', 'kernel_session.py')], {
-    cwd: ROOT, input: JSON.stringify(cells.map((execute) => ({ execute }))), encoding: 'utf8', timeout: 20 * 60 * 1000, maxBuffer: 1 << 30,
-    env: jupyterEnv({ MAKEMORE_NAMES: process.env.MAKEMORE_NAMES ?? NAMES_FILE, MAKEMORE_PROFILE: 'quick', ...env }),
-  });
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout);
+  return kernelSession(cells.map((execute) => ({ execute })), { MAKEMORE_PROFILE: 'quick', ...env }, 20 * 60 * 1000);
 }
 
 test('no notebook cell disposes a tensor or network that another cell declared', () => {

@@ -195,18 +195,19 @@ for (const signal of ['SIGINT', 'SIGHUP'] as const) {
 test('--self-contained puts plotly.js into the page, which draws its figure offline on its own', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'makemore-runner-'));
   const out = path.join(dir, 'out');
-  fs.writeFileSync(path.join(dir, 'one.ipynb'), notebook([
+  fs.writeFileSync(path.join(dir, '06-other.ipynb'), notebook(['throw new Error("not this one");']));
+  fs.writeFileSync(path.join(dir, '07-one.ipynb'), notebook([
     "import { show } from './lib/plotly';\nshow({ data: [{ type: 'bar', x: ['a', 'b'], y: [1, 2] }], layout: { title: { text: 'two bars' } } });"]));
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'tools', 'run-notebooks.js'), '--dir', dir, '--out', out, '--only', 'one', '--self-contained'], {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'tools', 'run-notebooks.js'), '--dir', dir, '--out', out, '--only', '7', '--self-contained'], {
     cwd: ROOT, encoding: 'utf8', timeout: 5 * 60 * 1000,
   });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.ok(!fs.readdirSync(out).includes('plotly.min.js'), 'no plotly.min.js beside the page');
-  const html = fs.readFileSync(path.join(out, 'one.html'), 'utf8');
+  const html = fs.readFileSync(path.join(out, '07-one.html'), 'utf8');
   assert.ok(!html.includes('src="plotly.min.js"') && html.length > 4e6, 'the page carries plotly.js');
   // Alone in a folder of its own, with the network off, the page draws its figure.
   const alone = fs.mkdtempSync(path.join(os.tmpdir(), 'makemore-page-'));
-  fs.copyFileSync(path.join(out, 'one.html'), path.join(alone, 'one.html'));
+  fs.copyFileSync(path.join(out, '07-one.html'), path.join(alone, 'one.html'));
   const browser = await launch();
   try {
     const { page, problems, requests } = await offlinePage(browser);
@@ -218,4 +219,12 @@ test('--self-contained puts plotly.js into the page, which draws its figure offl
   } finally {
     await browser.close();
   }
+});
+
+test('--only with a name that is no notebook is an error that lists the names', () => {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'tools', 'run-notebooks.js'), '--only', '4-batch', '--out', fs.mkdtempSync(path.join(os.tmpdir(), 'makemore-runner-'))], {
+    cwd: ROOT, encoding: 'utf8', timeout: 60 * 1000,
+  });
+  assert.equal(r.status, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /--only 4-batch: no such notebook in .*notebooks; give a name or its number, one of: 00-data, 01-initial-loss, .*, 10-experiments/);
 });
