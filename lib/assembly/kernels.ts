@@ -22,65 +22,103 @@ import { at, ld, st, vld, vst, vstPartial } from './access';
 
 // ---------------------------------------------------------------------------------------------
 // Matrix products
+//
+// Blocks of 4 rows by 8 columns of y are held in registers while k runs: each loaded w vector is used
+// four times, each x value (splat) twice. Every sum runs over k in order, from 0, then adds the bias:
+// the same float32 operations in the same order for every shape. The x values of a block are read
+// k-major (4 floats per k, one pointer step): as stored for x^T, packed into `scratch` for x.
 
-/**
- * y[M, N] = x[M, K] @ w[K, N] (+ b[N] when b is not 0). Blocks of 4 rows by 8 columns are held in
- * registers while k runs, so each loaded w vector is used four times; each sum runs over k in order.
- */
-export function matmul(x: usize, w: usize, b: usize, y: usize, M: i32, K: i32, N: i32): void {
-  matmulStrided(x, K, 1, w, b, y, M, K, N);
+/** y[M, N] = x[M, K] @ w[K, N] (+ b[N] when b is not 0). `scratch`: room for 4 K floats. */
+export function matmul(x: usize, w: usize, b: usize, y: usize, M: i32, K: i32, N: i32, scratch: usize): void {
+  const N4 = <usize>N << 2;
+  for (let i = 0; i < M; i += 4) {
+    packRows(x, scratch, i, M, K);
+    for (let j = 0; j < N; j += 8) {
+      const jb = <usize>j << 2;
+      block4x8(scratch, 16, w + jb, N4, K, b ? b + jb : 0, y + <usize>i * N4 + jb, N4, M - i, N - j);
+    }
+  }
 }
 
 /** y[M, N] = x^T @ w for x[K, M] (the gradient of a weight, x^T @ dy), without transposing x. */
 export function matmulTN(x: usize, w: usize, y: usize, M: i32, K: i32, N: i32): void {
-  matmulStrided(x, 1, M, w, 0, y, M, K, N);
+  const N4 = <usize>N << 2, M4 = <usize>M << 2;
+  for (let i = 0; i < M; i += 4) {
+    for (let j = 0; j < N; j += 8) {
+      const jb = <usize>j << 2;
+      block4x8(x + (<usize>i << 2), M4, w + jb, N4, K, 0, y + <usize>i * N4 + jb, N4, M - i, N - j);
+    }
+  }
 }
 
-/** The product with x[i, k] read at x + (i * rowStride + k * colStride) floats. */
-@inline function matmulStrided(x: usize, rs: i32, cs: i32, w: usize, b: usize, y: usize, M: i32, K: i32, N: i32): void {
+/**
+ * One block: y rows 0..3 (the first `rows` stored), columns 0..7 (the first n stored), at y with row
+ * stride N4 bytes. The x values of step k are the 4 floats at xp + k * xStep; w's row k at wp + k * wStep.
+ */
+@inline function block4x8(xp: usize, xStep: usize, wp: usize, wStep: usize, K: i32, b: usize, y: usize, N4: usize, rows: i32, n: i32): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let k = 0; k < K; k++) {
+    const w0 = v128.load(wp), w1 = v128.load(wp, 16);
+    const a0 = v128.load32_splat(xp), a1 = v128.load32_splat(xp, 4), a2 = v128.load32_splat(xp, 8), a3 = v128.load32_splat(xp, 12);
+    c00 = f32x4.add(c00, f32x4.mul(a0, w0)); c01 = f32x4.add(c01, f32x4.mul(a0, w1));
+    c10 = f32x4.add(c10, f32x4.mul(a1, w0)); c11 = f32x4.add(c11, f32x4.mul(a1, w1));
+    c20 = f32x4.add(c20, f32x4.mul(a2, w0)); c21 = f32x4.add(c21, f32x4.mul(a2, w1));
+    c30 = f32x4.add(c30, f32x4.mul(a3, w0)); c31 = f32x4.add(c31, f32x4.mul(a3, w1));
+    xp += xStep; wp += wStep;
+  }
+  if (b) {
+    const b0 = v128.load(b), b1 = v128.load(b, 16);
+    c00 = f32x4.add(c00, b0); c01 = f32x4.add(c01, b1); c10 = f32x4.add(c10, b0); c11 = f32x4.add(c11, b1);
+    c20 = f32x4.add(c20, b0); c21 = f32x4.add(c21, b1); c30 = f32x4.add(c30, b0); c31 = f32x4.add(c31, b1);
+  }
+  vst8(y, 0, c00, c01, n);
+  if (rows > 1) vst8(y + N4, 0, c10, c11, n);
+  if (rows > 2) vst8(y + 2 * N4, 0, c20, c21, n);
+  if (rows > 3) vst8(y + 3 * N4, 0, c30, c31, n);
+}
+
+/** Rows i..i+3 of x[M, K], k-major: p[4 k + r] = x[i + r, k] (past the last row: that row again, never stored). */
+@inline function packRows(x: usize, p: usize, i: i32, M: i32, K: i32): void {
+  const K4 = <usize>K << 2;
+  const r0 = x + <usize>i * K4;
+  const r1 = i + 1 < M ? r0 + K4 : r0, r2 = i + 2 < M ? r1 + K4 : r1, r3 = i + 3 < M ? r2 + K4 : r2;
+  let k = 0;
+  for (; k + 4 <= K; k += 4) {
+    const o = <usize>k << 2, q = p + (<usize>k << 4);
+    transpose4(q, v128.load(r0 + o), v128.load(r1 + o), v128.load(r2 + o), v128.load(r3 + o), 16);
+  }
+  for (; k < K; k++) {
+    const o = <usize>k << 2, q = p + (<usize>k << 4);
+    store<f32>(q, load<f32>(r0 + o)); store<f32>(q, load<f32>(r1 + o), 4);
+    store<f32>(q, load<f32>(r2 + o), 8); store<f32>(q, load<f32>(r3 + o), 12);
+  }
+}
+
+/** Store the 4x4 block whose rows are v0..v3 transposed: its columns at q, q + stride, q + 2 stride, q + 3 stride. */
+@inline function transpose4(q: usize, v0: v128, v1: v128, v2: v128, v3: v128, stride: usize): void {
+  const t0 = i32x4.shuffle(v0, v1, 0, 4, 1, 5), t1 = i32x4.shuffle(v2, v3, 0, 4, 1, 5);
+  const t2 = i32x4.shuffle(v0, v1, 2, 6, 3, 7), t3 = i32x4.shuffle(v2, v3, 2, 6, 3, 7);
+  v128.store(q, i64x2.shuffle(t0, t1, 0, 2));
+  v128.store(q + stride, i64x2.shuffle(t0, t1, 1, 3));
+  v128.store(q + 2 * stride, i64x2.shuffle(t2, t3, 0, 2));
+  v128.store(q + 3 * stride, i64x2.shuffle(t2, t3, 1, 3));
+}
+
+/** y[N, M] = x[M, N]^T, in 4x4 blocks. */
+export function transpose(x: usize, y: usize, M: i32, N: i32): void {
+  const M4 = <usize>M << 2, N4 = <usize>N << 2;
   let i = 0;
   for (; i + 4 <= M; i += 4) {
-    for (let j = 0; j < N; j += 8) {
-      let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-      let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-      for (let k = 0; k < K; k++) {
-        const w0 = vld(w, k * N + j), w1 = vld(w, k * N + j + 4);
-        const a0 = v128.load32_splat(at(x, i * rs + k * cs)), a1 = v128.load32_splat(at(x, (i + 1) * rs + k * cs));
-        const a2 = v128.load32_splat(at(x, (i + 2) * rs + k * cs)), a3 = v128.load32_splat(at(x, (i + 3) * rs + k * cs));
-        c00 = f32x4.add(c00, f32x4.mul(a0, w0)); c01 = f32x4.add(c01, f32x4.mul(a0, w1));
-        c10 = f32x4.add(c10, f32x4.mul(a1, w0)); c11 = f32x4.add(c11, f32x4.mul(a1, w1));
-        c20 = f32x4.add(c20, f32x4.mul(a2, w0)); c21 = f32x4.add(c21, f32x4.mul(a2, w1));
-        c30 = f32x4.add(c30, f32x4.mul(a3, w0)); c31 = f32x4.add(c31, f32x4.mul(a3, w1));
-      }
-      if (b) {
-        const b0 = vld(b, j), b1 = vld(b, j + 4);
-        c00 = f32x4.add(c00, b0); c01 = f32x4.add(c01, b1); c10 = f32x4.add(c10, b0); c11 = f32x4.add(c11, b1);
-        c20 = f32x4.add(c20, b0); c21 = f32x4.add(c21, b1); c30 = f32x4.add(c30, b0); c31 = f32x4.add(c31, b1);
-      }
-      const n = N - j;
-      vst8(y, i * N + j, c00, c01, n);
-      vst8(y, (i + 1) * N + j, c10, c11, n);
-      vst8(y, (i + 2) * N + j, c20, c21, n);
-      vst8(y, (i + 3) * N + j, c30, c31, n);
+    const r = x + <usize>i * N4, q = y + (<usize>i << 2);
+    let j = 0;
+    for (; j + 4 <= N; j += 4) {
+      const o = <usize>j << 2;
+      transpose4(q + <usize>j * M4, v128.load(r + o), v128.load(r + N4 + o), v128.load(r + 2 * N4 + o), v128.load(r + 3 * N4 + o), M4);
     }
+    for (; j < N; j++) for (let t = 0; t < 4; t++) st(y, j * M + i + t, ld(x, (i + t) * N + j));
   }
   for (; i < M; i++) {
-    for (let j = 0; j < N; j += 8) {
-      let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
-      for (let k = 0; k < K; k++) {
-        const a = v128.load32_splat(at(x, i * rs + k * cs));
-        c0 = f32x4.add(c0, f32x4.mul(a, vld(w, k * N + j)));
-        c1 = f32x4.add(c1, f32x4.mul(a, vld(w, k * N + j + 4)));
-      }
-      if (b) { c0 = f32x4.add(c0, vld(b, j)); c1 = f32x4.add(c1, vld(b, j + 4)); }
-      vst8(y, i * N + j, c0, c1, N - j);
-    }
-  }
-}
-
-/** y[N, M] = x[M, N]^T. */
-export function transpose(x: usize, y: usize, M: i32, N: i32): void {
-  for (let i = 0; i < M; i++) {
     for (let j = 0; j < N; j++) st(y, j * M + i, ld(x, i * N + j));
   }
 }

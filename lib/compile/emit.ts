@@ -41,7 +41,7 @@ export const SIMD = {
   eq: 0x41, ne: 0x42, lt: 0x43, gt: 0x44, le: 0x45, ge: 0x46,
   not: 0x4d, and: 0x4e, andnot: 0x4f, or: 0x50, bitselect: 0x52,
   ceil: 0x67, floor: 0x68, trunc: 0x69, nearest: 0x6a,
-  abs: 0xe0, neg: 0xe1, sqrt: 0xe3, add: 0xe4, sub: 0xe5, mul: 0xe6, div: 0xe7, min: 0xe8, max: 0xe9,
+  abs: 0xe0, neg: 0xe1, sqrt: 0xe3, add: 0xe4, sub: 0xe5, mul: 0xe6, div: 0xe7, min: 0xe8, max: 0xe9, pmin: 0xea, pmax: 0xeb,
 } as const;
 
 /** The body of one function: its locals and its code. */
@@ -66,12 +66,23 @@ export class Body {
   i32Const(v: number) { this.code.push(0x41); sleb(v, this.code); return this; }
   op(...bytes: number[]) { this.code.push(...bytes); return this; }
   simd(op: number, ...immediates: number[]) { this.code.push(0xfd); uleb(op, this.code); this.code.push(...immediates); return this; }
+  /**
+   * Four lanes of the float32 `v`. Each constant is splat once, before the function's code, into a
+   * local: V8 would otherwise build it again at every use, inside the loops.
+   */
   f32Splat(v: number) {
-    const b = new DataView(new ArrayBuffer(4));
-    b.setFloat32(0, v, true);   // little-endian, as WebAssembly encodes constants
-    this.code.push(0x43, ...new Uint8Array(b.buffer));
-    return this.simd(SIMD.splatF32);
+    const bits = new DataView(new ArrayBuffer(4));
+    bits.setFloat32(0, v, true);   // little-endian, as WebAssembly encodes constants
+    return this.splat32(bits.getUint32(0, true));
   }
+  /** Four lanes of the 32 bits `bits` (an integer constant of integer-lane code), hoisted as f32Splat's. */
+  splat32(bits: number) {
+    const key = bits >>> 0;
+    let l = this.constants.get(key);
+    if (l === undefined) this.constants.set(key, (l = this.v128()));
+    return this.get(l);
+  }
+  private readonly constants = new Map<number, number>();
   /** v128.load / v128.store at the address on the stack (alignment hint 1 byte: any address). */
   load() { return this.simd(SIMD.load, 0, 0); }
   store() { return this.simd(SIMD.store, 0, 0); }
@@ -88,9 +99,19 @@ export class Body {
 
   /** The encoded function body. */
   finish(): number[] {
-    const code = this.code.slice();
+    // The constants' locals first (their local.set patched below, with the code's).
+    const prologue = new Body();
+    prologue.i32s = this.i32s;
+    prologue.v128s = this.v128s;
+    for (const [key, l] of this.constants) {
+      prologue.code.push(0x43, key & 0xff, (key >>> 8) & 0xff, (key >>> 16) & 0xff, key >>> 24);
+      prologue.simd(SIMD.splatF32).set(l);
+    }
+    const shift = prologue.code.length;
+    const pending = [...prologue.pending, ...this.pending.map((p) => ({ ...p, at: p.at + shift }))];
+    const code = prologue.code.concat(this.code);
     // Patch local indices with fixed-width (3-byte, padded) LEB128.
-    for (const p of this.pending) {
+    for (const p of pending) {
       const index = p.kind === 'i32' ? p.k : this.i32s + p.k;
       code[p.at] = (index & 0x7f) | 0x80;
       code[p.at + 1] = ((index >> 7) & 0x7f) | 0x80;

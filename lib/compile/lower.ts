@@ -198,6 +198,11 @@ export const LOWERINGS: Record<string, (c: Lowering) => void> = {
     const [x] = c.inputs;
     const y = c.outputs[0];
     const perm = c.attrs.perm as number[];
+    if (x.shape.length === 2 && perm[0] === 1) {
+      // A matrix (the weights of a layer, in its gradient): the kernel that moves 4x4 blocks.
+      const k = c.kernels, xa = x.address, ya = y.address, [M, N] = x.shape;
+      return c.emit(() => k.transpose(xa, ya, M, N));
+    }
     const xs = stridesOf(x.shape);
     copyInto(c, x.address, y.address, y.shape, perm.map((a) => xs[a]), stridesOf(y.shape));
   },
@@ -299,13 +304,13 @@ export const LOWERINGS: Record<string, (c: Lowering) => void> = {
       const from = b.address, to = bAddress;
       c.emit(() => { for (let i = 0; i < batchB; i++) k.transpose(from + 4 * i * K * N, to + 4 * i * K * N, N, K); });
     }
-    const bTo = bAddress, aa = a.address, ya = y.address;
+    const bTo = bAddress, aa = a.address, ya = y.address, rows = transposeA ? 0 : c.scratch(4 * K);
     c.emit(() => {
       for (let i = 0; i < batches; i++) {
         const x = aa + 4 * (batchA === 1 ? 0 : i * M * K), w = bTo + 4 * (batchB === 1 ? 0 : i * K * N);
         const out = ya + 4 * i * M * N;
         if (transposeA) k.matmulTN(x, w, out, M, K, N);
-        else k.matmul(x, w, 0, out, M, K, N);
+        else k.matmul(x, w, 0, out, M, K, N, rows);
       }
     });
   },

@@ -15,7 +15,7 @@ export const WebAssemblyApi = (globalThis as unknown as { WebAssembly: {
 
 /** The exports of lib/assembly (addresses are byte offsets; every buffer is float32). */
 export interface Kernels {
-  matmul(x: number, w: number, b: number, y: number, M: number, K: number, N: number): void;
+  matmul(x: number, w: number, b: number, y: number, M: number, K: number, N: number, scratch: number): void;
   matmulTN(x: number, w: number, y: number, M: number, K: number, N: number): void;
   transpose(x: number, y: number, M: number, N: number): void;
   sgd(p: number, g: number, n: number, lr: number): void;

@@ -7,7 +7,7 @@
 import { Body, SIMD } from './emit';
 
 /** Integer-lane opcodes (after the 0xfd prefix). */
-const I32X4 = { splat: 0x11, shl: 0xab, shrU: 0xad, add: 0xae, sub: 0xb1, truncSatF32: 0xf8, convertToF32: 0xfa } as const;
+const I32X4 = { splat: 0x11, shl: 0xab, shrU: 0xad, add: 0xae, sub: 0xb1, convertToF32: 0xfa } as const;
 
 /** A new v128 local holding what `code` leaves on the stack. */
 function local(b: Body, code: () => void): number {
@@ -17,7 +17,7 @@ function local(b: Body, code: () => void): number {
   return l;
 }
 
-const splatI32 = (b: Body, v: number) => b.i32Const(v | 0).simd(I32X4.splat);
+const splatI32 = (b: Body, v: number) => b.splat32(v);
 
 /** p(r) = ((c0 r + c1) r + ...) + cn by Horner's rule, on the stack. */
 function horner(b: Body, r: number, coefficients: number[]): void {
@@ -38,20 +38,26 @@ const MAX = 88.3762626647949, MIN = -87.3365447504;
 
 /** exp(x) = exp(r) * 2^n with |r| <= ln(2) / 2; 0 below -87.3, Infinity above 88.4, NaN stays NaN. */
 export function exp(b: Body, x: number): void {
-  const c = local(b, () => b.get(x).f32Splat(MAX).simd(SIMD.min).f32Splat(MIN).simd(SIMD.max));
+  // pmin/pmax (one instruction each; min/max also order NaN and -0): NaN is put back below.
+  const c = local(b, () => b.get(x).f32Splat(MAX).simd(SIMD.pmin).f32Splat(MIN).simd(SIMD.pmax));
+  expWithin(b, c);
+  where(b, () => b.get(x).f32Splat(MIN).simd(SIMD.lt), () => b.f32Splat(0));
+  where(b, () => b.get(x).f32Splat(MAX).simd(SIMD.gt), () => b.f32Splat(Infinity));
+  where(b, () => b.get(x).get(x).simd(SIMD.ne), () => b.get(x));
+}
+
+/** exp(c) for c known to lie within [-87.3, 88.4] (no NaN): the polynomial and the power of two. */
+function expWithin(b: Body, c: number): void {
   const fx = local(b, () => b.get(c).f32Splat(1.44269504088896341).simd(SIMD.mul).simd(SIMD.nearest));
   const r = local(b, () => b.get(c).get(fx).f32Splat(0.693359375).simd(SIMD.mul).simd(SIMD.sub)
     .get(fx).f32Splat(-2.12194440e-4).simd(SIMD.mul).simd(SIMD.sub));
   const z = local(b, () => b.get(r).get(r).simd(SIMD.mul));
   horner(b, r, [1.9875691500E-4, 1.3981999507E-3, 8.3334519073E-3, 4.1665795894E-2, 1.6666665459E-1, 5.0000001201E-1]);
   b.get(z).simd(SIMD.mul).get(r).simd(SIMD.add).f32Splat(1).simd(SIMD.add);
-  // * 2^n, built from the exponent bits
-  b.get(fx).simd(I32X4.truncSatF32);
-  splatI32(b, 127).simd(I32X4.add).i32Const(23).simd(I32X4.shl);
+  // * 2^n, built from the exponent bits: n + 127 + 1.5 * 2^23 is exact and holds n + 127 in its low
+  // mantissa bits, which the shift moves into the exponent (cheaper than a saturating conversion).
+  b.get(fx).f32Splat(12583039).simd(SIMD.add).i32Const(23).simd(I32X4.shl);
   b.simd(SIMD.mul);
-  where(b, () => b.get(x).f32Splat(MIN).simd(SIMD.lt), () => b.f32Splat(0));
-  where(b, () => b.get(x).f32Splat(MAX).simd(SIMD.gt), () => b.f32Splat(Infinity));
-  where(b, () => b.get(x).get(x).simd(SIMD.ne), () => b.get(x));
 }
 
 /** log(x), x = m * 2^e with m in [sqrt(1/2), sqrt(2)); log(0) = -Infinity, log(x < 0) = NaN. */
@@ -76,9 +82,10 @@ export function log(b: Body, x: number): void {
 
 /** tanh(x): x + x^3 P(x^2) below |x| = 0.625, else 1 - 2 / (exp(2|x|) + 1) with the sign of x. */
 export function tanh(b: Body, x: number): void {
-  const ax = local(b, () => b.get(x).simd(SIMD.abs).f32Splat(20).simd(SIMD.min));
+  // |x| capped at 20 (tanh is 1 in float32 there), so exp's argument lies in [0, 40]; NaN is put back below.
+  const ax = local(b, () => b.get(x).simd(SIMD.abs).f32Splat(20).simd(SIMD.pmin));
   const twice = local(b, () => b.get(ax).get(ax).simd(SIMD.add));
-  const e = local(b, () => exp(b, twice));
+  const e = local(b, () => expWithin(b, twice));
   const big = local(b, () => {
     b.f32Splat(1).f32Splat(2).get(e).f32Splat(1).simd(SIMD.add).simd(SIMD.div).simd(SIMD.sub);
     b.get(x); splatI32(b, 0x80000000).simd(SIMD.and).simd(SIMD.or);

@@ -164,6 +164,24 @@ test('compiled concat, slice, gather-free embedding, one-hot and transpose equal
   tf.dispose([a, b, C]);
 });
 
+test('compiled matrix products equal TensorFlow.js\'s for shapes off the 4x8 blocks, either operand transposed, and batched', () => {
+  const g = new Generator(SEED + 5);
+  // Rows not a multiple of 4, columns not of 8, depths not of 4 (the packing's tail), and a batch of 2.
+  for (const [M, K, N] of [[1, 1, 1], [3, 5, 7], [5, 9, 13], [33, 31, 27], [4, 8, 16]]) {
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+      const a = parameter(randn(g, ta ? [K, M] : [M, K]), 'a');
+      const b = parameter(randn(g, tb ? [N, K] : [K, N]), 'b');
+      const loss: LossFn = () => tf.tidy(() => tf.sum(tf.tanh(tf.matMul(a, b, ta, tb))) as tf.Scalar);
+      compareWithEager(loss, [a, b], `matMul [${M}, ${K}] @ [${K}, ${N}] (transposeA ${ta}, transposeB ${tb})`);
+      tf.dispose([a, b]);
+    }
+  }
+  const a = parameter(randn(g, [2, 5, 6]), 'a');
+  const b = parameter(randn(g, [2, 6, 9]), 'b');
+  compareWithEager(() => tf.tidy(() => tf.sum(tf.tanh(tf.matMul(a, b))) as tf.Scalar), [a, b], 'batched matMul [2, 5, 6] @ [2, 6, 9]');
+  tf.dispose([a, b]);
+});
+
 test('compiled gather (C[X] as a learner writes it) and its gradient equal TensorFlow.js\'s', () => {
   const g = new Generator(SEED + 4);
   const C = parameter(randn(g, [27, 4]), 'C');
