@@ -61,32 +61,21 @@ export function variance(x: tf.Tensor, axis: number, keepDims = false): tf.Tenso
 
 /**
  * `C[X].view(B, -1)`: look up the embedding of every context character and concatenate them.
- * Computed as one_hot(X) @ C, which is exact (a sum of one row and zeros), because the gradient
- * of tf.gather needs a kernel (UnsortedSegmentSum) that the WebAssembly backend lacks. The gradient,
- * dC = one_hot(X)^T @ dout, is written out.
+ * A gather; its gradient sums the rows of dout into the rows of C they came from (UnsortedSegmentSum,
+ * which lib/kernels.ts registers for the WebAssembly backend).
  */
 export function embed(C: tf.Tensor, X: tf.Tensor): tf.Tensor2D {
   if (!(C instanceof tf.Tensor) || C.rank !== 2) fail('embed', 'the table C', C, 'a 2-D tensor [vocabSize, nEmbd]');
   if (!(X instanceof tf.Tensor) || X.rank !== 2 || X.dtype !== 'int32') fail('embed', 'X', X, 'an int32 tensor [batch, blockSize] of character indices');
   const [B, T] = X.shape as [number, number];
   const [V, D] = C.shape as [number, number];
-  // An index past the table would silently embed as zeros (one_hot of it is all zeros).
+  // An index past the table would silently embed as zeros (TensorFlow.js's gather does not check).
   const largest = largestIndex(X, 'maxX');
   if (largest >= V) {
     throw new ArgumentError(`embed: the data holds the character index ${largest}, but the embedding table has ${V} rows, one per ` +
       `character: build it for the data's vocabulary (at least ${largest + 1} characters, vocab.size), e.g. vocabSize: vocab.size.`);
   }
-  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const table = args[0] as tf.Tensor2D;
-    const save = args[1] as tf.GradSaveFunc;
-    const oneHot = tf.oneHot(X.reshape([B * T]) as tf.Tensor1D, V).toFloat();
-    save([oneHot]);
-    return {
-      value: oneHot.matMul(table).reshape([B, T * D]),
-      gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => saved.transpose().matMul(dy.reshape([B * T, D]) as tf.Tensor2D),
-    };
-  });
-  return f(C) as tf.Tensor2D;
+  return tf.tidy(() => tf.gather(C, X.reshape([B * T])).reshape([B, T * D]));
 }
 
 /**

@@ -148,7 +148,7 @@ test('compiled reductions (sum, mean, max, moments) over either axis, with keepD
   x.dispose();
 });
 
-test('compiled concat, slice, gather-free embedding, one-hot and transpose equal TensorFlow.js\'s', () => {
+test('compiled concat, slice, the embedding, one-hot and transpose equal TensorFlow.js\'s', () => {
   const g = new Generator(SEED + 3);
   const a = parameter(randn(g, [8, 5]), 'a');
   const b = parameter(randn(g, [8, 3]), 'b');
@@ -156,7 +156,7 @@ test('compiled concat, slice, gather-free embedding, one-hot and transpose equal
   const loss: LossFn = (X, Y) => tf.tidy(() => {
     const ab = tf.concat([a, b], 1);                                  // [8, 8]
     const s = tf.slice(ab, [1, 2], [6, 5]);                           // [6, 5]
-    const e = embed(C, X);                                            // [8, 12], one_hot @ C
+    const e = embed(C, X);                                            // [8, 12], C[X].view(8, -1)
     const oh = tf.oneHot(Y, 27).toFloat();
     return tf.sum(s.transpose().square()).add(tf.sum(e.mul(e))).add(tf.sum(oh.mul(tf.tanh(ab.sum(1, true))))) as tf.Scalar;
   });
