@@ -26,16 +26,31 @@ import { at, ld, st, vld, vst, vstPartial } from './access';
 // Blocks of 4 rows by 8 columns of y are held in registers while k runs: each loaded w vector is used
 // four times, each x value (splat) twice. Every sum runs over k in order, from 0, then adds the bias:
 // the same float32 operations in the same order for every shape. The x values of a block are read
-// k-major (4 floats per k, one pointer step): as stored for x^T, packed into `scratch` for x.
+// k-major (4 floats per k, one pointer step): as stored for x^T, packed into `scratch` for x. Blocks
+// run column panel by column panel within tiles of rows, so what they read stays in the cache.
 
-/** y[M, N] = x[M, K] @ w[K, N] (+ b[N] when b is not 0). `scratch`: room for 4 K floats. */
+/**
+ * Rows of x per tile: each tile's x (packed) stays in the first-level cache (about 24 KB) while every
+ * column panel of w passes over it, and each panel of w (K rows of 8) stays there while the tile's
+ * row blocks use it.
+ */
+@inline function tileRows(K: i32): i32 {
+  const rows = (6144 / max(K, 1)) & ~3;
+  return max(rows, 4);
+}
+
+/** y[M, N] = x[M, K] @ w[K, N] (+ b[N] when b is not 0). `scratch`: room for (M rounded up to 4) K floats. */
 export function matmul(x: usize, w: usize, b: usize, y: usize, M: i32, K: i32, N: i32, scratch: usize): void {
-  const N4 = <usize>N << 2;
-  for (let i = 0; i < M; i += 4) {
-    packRows(x, scratch, i, M, K);
+  const N4 = <usize>N << 2, K16 = <usize>K << 4;
+  for (let i = 0; i < M; i += 4) packRows(x, scratch + <usize>(i >> 2) * K16, i, M, K);
+  const tile = tileRows(K);
+  for (let i0 = 0; i0 < M; i0 += tile) {
+    const i1 = min(M, i0 + tile);
     for (let j = 0; j < N; j += 8) {
       const jb = <usize>j << 2;
-      block4x8(scratch, 16, w + jb, N4, K, b ? b + jb : 0, y + <usize>i * N4 + jb, N4, M - i, N - j);
+      for (let i = i0; i < i1; i += 4) {
+        block4x8(scratch + <usize>(i >> 2) * K16, 16, w + jb, N4, K, b ? b + jb : 0, y + <usize>i * N4 + jb, N4, M - i, N - j);
+      }
     }
   }
 }
@@ -43,10 +58,14 @@ export function matmul(x: usize, w: usize, b: usize, y: usize, M: i32, K: i32, N
 /** y[M, N] = x^T @ w for x[K, M] (the gradient of a weight, x^T @ dy), without transposing x. */
 export function matmulTN(x: usize, w: usize, y: usize, M: i32, K: i32, N: i32): void {
   const N4 = <usize>N << 2, M4 = <usize>M << 2;
-  for (let i = 0; i < M; i += 4) {
+  const tile = tileRows(K);
+  for (let i0 = 0; i0 < M; i0 += tile) {
+    const i1 = min(M, i0 + tile);
     for (let j = 0; j < N; j += 8) {
       const jb = <usize>j << 2;
-      block4x8(x + (<usize>i << 2), M4, w + jb, N4, K, 0, y + <usize>i * N4 + jb, N4, M - i, N - j);
+      for (let i = i0; i < i1; i += 4) {
+        block4x8(x + (<usize>i << 2), M4, w + jb, N4, K, 0, y + <usize>i * N4 + jb, N4, M - i, N - j);
+      }
     }
   }
 }

@@ -304,7 +304,7 @@ export const LOWERINGS: Record<string, (c: Lowering) => void> = {
       const from = b.address, to = bAddress;
       c.emit(() => { for (let i = 0; i < batchB; i++) k.transpose(from + 4 * i * K * N, to + 4 * i * K * N, N, K); });
     }
-    const bTo = bAddress, aa = a.address, ya = y.address, rows = transposeA ? 0 : c.scratch(4 * K);
+    const bTo = bAddress, aa = a.address, ya = y.address, rows = transposeA ? 0 : c.scratch(4 * Math.ceil(M / 4) * K);
     c.emit(() => {
       for (let i = 0; i < batches; i++) {
         const x = aa + 4 * (batchA === 1 ? 0 : i * M * K), w = bTo + 4 * (batchB === 1 ? 0 : i * K * N);

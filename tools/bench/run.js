@@ -70,19 +70,21 @@ for (const work of works) {
 }
 
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
-const rows = [['work', 'column', 'median', 'spread (min-max)', 'speed vs torch', 'peak MiB', 'live tensors', 'step']];
+const rows = [['work', 'column', 'median', 'spread (min-max)', 'speed vs torch', 'first step', 'peak MiB', 'live tensors', 'step']];
 for (const r of results) {
-  if (r.error) { rows.push([r.work, r.column, 'n/a', r.error.length > 70 ? `${r.error.slice(0, 69)}…` : r.error, '', '', '', '']); continue; }
+  if (r.error) { rows.push([r.work, r.column, 'n/a', r.error.length > 70 ? `${r.error.slice(0, 69)}…` : r.error, '', '', '', '', '']); continue; }
   r.median = median(r.samples);
   const ref = results.find((x) => x.work === r.work && x.column === 'torch' && !x.error);
   r.speedVsTorch = ref ? median(ref.samples) / r.median : null;
   rows.push([r.work, r.column, `${fmt(r.median)} ${r.unit}`, `${fmt(Math.min(...r.samples))}-${fmt(Math.max(...r.samples))} (n=${r.samples.length})`,
-    r.speedVsTorch === null ? '' : `${r.speedVsTorch.toFixed(2)}x`, r.peakMiB.toFixed(0), r.liveTensors ?? '',
+    r.speedVsTorch === null ? '' : `${r.speedVsTorch.toFixed(2)}x`, r.firstStepMs ? `${fmt(median(r.firstStepMs))} ms` : '', r.peakMiB.toFixed(0), r.liveTensors ?? '',
     r.compiled === undefined ? '' : r.compiled ? 'compiled' : 'tfjs ops']);
 }
 const widths = rows[0].map((_, j) => Math.max(...rows.map((row) => String(row[j]).length)));
 console.log('\n' + rows.map((row) => row.map((c, j) => String(c).padEnd(widths[j])).join('  ')).join('\n'));
-console.log('\nspeed vs torch = PyTorch\'s median time / this median time (above 1.0x: faster than PyTorch).');
+console.log('\nms/step: the median over repeats of the time per step after the first; first step: its own time (here the trace,\n' +
+  'compilation and check of the compiled step; in PyTorch the warm-up of its first step).');
+console.log('speed vs torch = PyTorch\'s median time / this median time (above 1.0x: faster than PyTorch).');
 console.log('step: compiled = lib/compile\'s plan of WebAssembly SIMD kernels (the default); tfjs ops = one TensorFlow.js operation at a time.');
 // Where the compiled step spends its time: ms per step per kind of kernel (a separate, profiled run).
 for (const r of results.filter((x) => x.kernelTimes && !x.error)) {

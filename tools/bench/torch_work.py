@@ -78,116 +78,105 @@ def edited_mlp(vocab_size, n_embd=10, n_hidden=200, block_size=3):
     return g, params, loss
 
 
+def timed(step, steps):
+    """Run step(0) alone (PyTorch's first step warms its allocator and kernels), then step(1..steps);
+    returns the first step's loss and milliseconds, and the others' milliseconds per step."""
+    t0 = time.perf_counter()
+    first_loss = step(0)
+    first = (time.perf_counter() - t0) * 1000
+    t0 = time.perf_counter()
+    for i in range(1, steps + 1):
+        step(i)
+    return first_loss, first, (time.perf_counter() - t0) * 1000 / steps
+
+
+def training_step(g, params, loss, Xtr, Ytr, lr, keep=None):
+    """One step of the lecture's loop: minibatch, forward, backward, update; the loss read (lossi).
+    keep(lr) runs after the update (update:data ratios, retained gradients)."""
+    def step(i):
+        ix = torch.randint(0, Xtr.shape[0], (32,), generator=g)
+        lossv = loss(Xtr[ix], Ytr[ix])
+        for p in params:
+            p.grad = None
+        lossv.backward()
+        rate = lr(i)
+        for p in params:
+            p.data += -rate * p.grad
+        if keep:
+            keep(rate)
+        return lossv.item()
+    return step
+
+
+def deep_loss(C, layers):
+    """The deep network's loss, every layer's output gradient retained (as the lecture's diagnostics)."""
+    def loss(X, Y):
+        emb = C[X]
+        x = emb.view(emb.shape[0], -1)
+        for layer in layers:
+            x = layer(x)
+        for layer in layers:
+            layer.out.retain_grad()
+        return F.cross_entropy(x, Y)
+    return loss
+
+
 def main():
     work, repeats, names = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     data = load_data(names)
     Xtr, Ytr, Xdev, Ydev = data["Xtr"], data["Ytr"], data["Xdev"], data["Ydev"]
-    samples, unit, first_loss = [], "ms/step", None
+    samples, firsts, unit, first_loss = [], [], "ms/step", None
     for _ in range(repeats):
-        if work in ("bn-mlp", "notebook"):
+        if work == "notebook":
             g, params, loss = bn_mlp(data["vocab_size"])
-            steps = 200000 if work == "notebook" else 1000
+            steps = 200000
+            step = training_step(g, params, lambda X, Y: loss(X, Y, True), Xtr, Ytr, lambda i: 0.1 if i < steps / 2 else 0.01)
             t0 = time.perf_counter()
             for i in range(steps):
-                ix = torch.randint(0, Xtr.shape[0], (32,), generator=g)
-                lossv = loss(Xtr[ix], Ytr[ix], True)
-                for p in params:
-                    p.grad = None
-                lossv.backward()
-                lr = 0.1 if i < steps / 2 else 0.01
-                for p in params:
-                    p.data += -lr * p.grad
-                lossv.item()  # the loss is read every step (lossi.append(loss.log10().item()))
-            if work == "notebook":
-                with torch.no_grad():
-                    loss(Xtr, Ytr, False).item()
-                    loss(Xdev, Ydev, False).item()
-                samples.append(time.perf_counter() - t0)
-                unit = "s"
-            else:
-                samples.append((time.perf_counter() - t0) * 1000 / steps)
-        elif work == "deep-ud":
-            g, C, layers, params = build_deep(data["vocab_size"])
-            steps, ud = 200, []
-            t0 = time.perf_counter()
-            for i in range(steps):
-                ix = torch.randint(0, Xtr.shape[0], (32,), generator=g)
-                emb = C[Xtr[ix]]
-                x = emb.view(emb.shape[0], -1)
-                for layer in layers:
-                    x = layer(x)
-                lossv = F.cross_entropy(x, Ytr[ix])
-                for layer in layers:
-                    layer.out.retain_grad()
-                for p in params:
-                    p.grad = None
-                lossv.backward()
-                for p in params:
-                    p.data += -0.1 * p.grad
-                with torch.no_grad():
-                    ud.append([((0.1 * p.grad).std() / p.data.std()).log10().item() for p in params])
-                lossv.item()
-            samples.append((time.perf_counter() - t0) * 1000 / steps)
-        elif work == "eval-train":
+                step(i)
+            with torch.no_grad():
+                loss(Xtr, Ytr, False).item()
+                loss(Xdev, Ydev, False).item()
+            samples.append(time.perf_counter() - t0)
+            unit = "s"
+            continue
+        if work == "eval-train":
             g, params, loss = bn_mlp(data["vocab_size"])
             t0 = time.perf_counter()
             with torch.no_grad():
                 loss(Xtr, Ytr, False).item()
             samples.append((time.perf_counter() - t0) * 1000)
             unit = "ms"
+            continue
+        if work == "bn-mlp":
+            g, params, loss = bn_mlp(data["vocab_size"])
+            steps = 1000
+            step = training_step(g, params, lambda X, Y: loss(X, Y, True), Xtr, Ytr, lambda i: 0.1 if i < steps / 2 else 0.01)
         elif work == "edited":
             g, params, loss = edited_mlp(data["vocab_size"])
             steps = 1000
-            t0 = time.perf_counter()
-            for i in range(steps):
-                ix = torch.randint(0, Xtr.shape[0], (32,), generator=g)
-                lossv = loss(Xtr[ix], Ytr[ix])
-                for p in params:
-                    p.grad = None
-                lossv.backward()
-                lr = 0.1
-                for p in params:
-                    p.data += -lr * p.grad
-                v = lossv.item()  # read every step, as work.ts's train does
-                if i == 0:
-                    first_loss = v
-            samples.append((time.perf_counter() - t0) * 1000 / steps)
-        elif work == "probe":
-            # The experiments notebook's last step, 50 times: every layer's output gradient retained,
-            # every parameter's gradient read, the row of update:data ratios (as lib/experiments.ts's sgdStep).
+            step = training_step(g, params, loss, Xtr, Ytr, lambda i: 0.1)
+        elif work in ("deep-ud", "probe"):
+            # deep-ud: the deep network trained with the row of update:data ratios of every step.
+            # probe: the experiments notebook's last step, every parameter's gradient also kept and
+            # handed back (as lib/experiments.ts's sgdStep); one step at a time.
             g, C, layers, params = build_deep(data["vocab_size"])
-            steps, lr = 50, 0.1
-            t0 = time.perf_counter()
-            for i in range(steps):
-                ix = torch.randint(0, Xtr.shape[0], (32,), generator=g)
-                # forward pass
-                emb = C[Xtr[ix]]
-                x = emb.view(emb.shape[0], -1)
-                for layer in layers:
-                    x = layer(x)
-                lossv = F.cross_entropy(x, Ytr[ix])
-                # backward pass
-                for layer in layers:
-                    layer.out.retain_grad()
-                for p in params:
-                    p.grad = None
-                lossv.backward()
-                grads = [p.grad for p in params]  # kept, as sgdStep hands them back
-                # update
-                for p in params:
-                    p.data += -lr * p.grad
+            steps = 200 if work == "deep-ud" else 50
+
+            def keep(rate):
                 with torch.no_grad():
-                    ud = [((lr * p.grad).std() / p.data.std()).log10().item() for p in params]
-                v = lossv.item()
-                if i == 0:
-                    first_loss = v
-                del grads, ud
-            samples.append((time.perf_counter() - t0) * 1000 / steps)
+                    ratios = [((rate * p.grad).std() / p.data.std()).log10().item() for p in params]
+                return ratios, ([p.grad for p in params] if work == "probe" else None)
+            step = training_step(g, params, deep_loss(C, layers), Xtr, Ytr, lambda i: 0.1, keep)
         else:
             raise SystemExit(f"unknown work {work}")
+        # first_loss: the step-0 loss, compared with ours (the same generator streams on both sides).
+        first_loss, first, per_step = timed(step, steps)
+        firsts.append(first)
+        samples.append(per_step)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"work": work, "backend": f"torch {torch.__version__}", "unit": unit, "samples": samples,
-                      "peakMiB": peak, "liveTensors": None, "firstLoss": first_loss}))
+                      "firstStepMs": firsts or None, "peakMiB": peak, "liveTensors": None, "firstLoss": first_loss}))
 
 
 if __name__ == "__main__":

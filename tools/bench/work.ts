@@ -11,6 +11,8 @@
  *               lib/experiments.ts's sgdStep, as the experiments notebook takes its last step): ms per step
  *   notebook    the full profile of one stage notebook: 200,000 steps of the batch-norm MLP, then
  *               train and dev evaluation: s
+ * The training works time their steps after the first; the first (which traces, compiles and checks
+ * the step) is timed on its own and reported as `firstStepMs`. tools/bench/torch_work.py does the same.
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
@@ -57,46 +59,52 @@ function editedMLP(g: Generator): { parameters: tf.Variable[]; loss: LossFn } {
   return { parameters: [C, W1, b1, W2, b2, lngain, lnbias, W3, b3], loss };
 }
 
+/**
+ * The first step alone (it traces and compiles the step, or warms TensorFlow.js), then `steps` more:
+ * the first step's loss and milliseconds, and the others' milliseconds per step.
+ */
+async function timed(first: () => Promise<number> | number, rest: (steps: number) => Promise<void>, steps: number) {
+  let t0 = performance.now();
+  const firstLoss = await first();
+  const firstMs = performance.now() - t0;
+  t0 = performance.now();
+  await rest(steps);
+  return { firstLoss, first: firstMs, perStep: (performance.now() - t0) / steps };
+}
+
+/** `train` for some steps (the lecture's loop), continuing the generator's stream: the first step's loss. */
+const training = (options: Omit<Parameters<typeof train>[0], 'steps' | 'printEvery' | 'progress'>) =>
+  async (steps: number) => 10 ** (await train({ ...options, steps, printEvery: 0, progress: false })).lossi[0];
+
 async function main() {
   const [work, repeatsArg] = process.argv.slice(2);
   const repeats = Number(repeatsArg ?? 5);
   const backend = await initBackend();
   const data = await loadData();
   const samples: number[] = [];
+  const firsts: number[] = [];
   let unit = 'ms/step';
   let liveTensors = 0;
-  let compiled: boolean | undefined;
+  let compiled: boolean | undefined = compiling();
   let kernelTimes: Record<string, number> | undefined;
   let firstLoss: number | undefined;
   for (let r = 0; r < repeats; r++) {
     const g = new Generator(SEED);
-    if (work === 'bn-mlp' || work === 'notebook') {
+    if (work === 'notebook') {
       const net = stageNetwork('batchnorm', g);
-      const steps = work === 'notebook' ? 200000 : 1000;
+      const steps = 200000;
       const t0 = performance.now();
       const res = await train({ parameters: net.parameters, loss: net.loss, data: data.train, steps, generator: g,
         learningRate: (i) => (i < steps / 2 ? 0.1 : 0.01), printEvery: 0, progress: false });
       compiled = res.compiled;
-      if (work === 'notebook') {
-        evaluate(net.loss, data.train);
-        evaluate(net.loss, data.dev);
-        samples.push((performance.now() - t0) / 1000);
-        unit = 's';
-      } else {
-        samples.push((res.seconds * 1000) / steps);
-      }
-      liveTensors = tf.memory().numTensors;
+      evaluate(net.loss, data.train);
+      evaluate(net.loss, data.dev);
+      samples.push((performance.now() - t0) / 1000);
+      unit = 's';
       net.dispose();
-    } else if (work === 'deep-ud') {
-      const net = new DeepNetwork({ generator: g });
-      const steps = 200;
-      const res = await train({ parameters: net.parameters(), loss: net.loss, data: data.train, steps, generator: g,
-        learningRate: () => 0.1, printEvery: 0, progress: false, trackUpdateRatios: true });
-      samples.push((res.seconds * 1000) / steps);
-      compiled = res.compiled;
-      liveTensors = tf.memory().numTensors;
-      net.dispose();
-    } else if (work === 'eval-train') {
+      continue;
+    }
+    if (work === 'eval-train') {
       const net = stageNetwork('batchnorm', g);
       await train({ parameters: net.parameters, loss: net.loss, data: data.train, steps: 10, generator: g,
         learningRate: () => 0.1, printEvery: 0, progress: false });
@@ -104,41 +112,54 @@ async function main() {
       evaluate(net.loss, data.train);
       samples.push(performance.now() - t0);
       unit = 'ms';
-      liveTensors = tf.memory().numTensors;
       net.dispose();
-    } else if (work === 'edited') {
-      const net = editedMLP(g);
-      const steps = 1000;
-      const res = await train({ parameters: net.parameters, loss: net.loss, data: data.train, steps, generator: g,
-        learningRate: () => 0.1, printEvery: 0, progress: false });
-      samples.push((res.seconds * 1000) / steps);
-      compiled = res.compiled;
-      firstLoss = 10 ** res.lossi[0];
-      liveTensors = tf.memory().numTensors;
-      net.parameters.forEach((p) => p.dispose());
+      continue;
+    }
+    // The training works: `steps` steps after the first, whose time (trace and compile) is reported apart.
+    let run: (steps: number) => Promise<number> | number;
+    let steps: number;
+    let done: () => void;
+    if (work === 'bn-mlp' || work === 'edited') {
+      const net = work === 'bn-mlp' ? stageNetwork('batchnorm', g) : editedMLP(g);
+      steps = 1000;
+      run = training({ parameters: net.parameters, loss: net.loss, data: data.train, generator: g,
+        learningRate: (i) => (work === 'bn-mlp' && i >= steps / 2 ? 0.01 : 0.1) });
+      done = () => net.parameters.forEach((p) => p.dispose());
+    } else if (work === 'deep-ud') {
+      const net = new DeepNetwork({ generator: g });
+      steps = 200;
+      run = training({ parameters: net.parameters(), loss: net.loss, data: data.train, generator: g,
+        learningRate: () => 0.1, trackUpdateRatios: true });
+      done = () => net.dispose();
     } else if (work === 'probe') {
       const net = new DeepNetwork({ generator: g });
       retainGrad(net.layers);
       const parameters = net.parameters();
-      const steps = 50;
-      const t0 = performance.now();
-      for (let i = 0; i < steps; i++) {
-        const step = sgdStep({ parameters, loss: net.loss, data: data.train, generator: g, lr: 0.1 });
-        if (i === 0) firstLoss = step.loss;
-        tf.dispose(step.grads);
-      }
-      samples.push((performance.now() - t0) / steps);
-      compiled = compiling();
-      liveTensors = tf.memory().numTensors;
-      net.dispose();
+      steps = 50;
+      run = (n) => {
+        let first = NaN;
+        for (let i = 0; i < n; i++) {
+          const s = sgdStep({ parameters, loss: net.loss, data: data.train, generator: g, lr: 0.1 });
+          if (i === 0) first = s.loss;
+          tf.dispose(s.grads);
+        }
+        return first;
+      };
+      done = () => net.dispose();
     } else {
       throw new Error(`unknown work ${work}: use bn-mlp, deep-ud, eval-train, edited, probe or notebook`);
     }
+    const t = await timed(() => run(1), async (n) => { await run(n); }, steps);
+    firstLoss = t.firstLoss;
+    firsts.push(t.first);
+    samples.push(t.perStep);
+    liveTensors = tf.memory().numTensors;
+    done();
   }
   const peakMiB = process.resourceUsage().maxRSS / 1024;
     // One more run of the training works, timing each kind of kernel of the compiled step.
   if (compiled && (work === 'bn-mlp' || work === 'deep-ud' || work === 'edited')) kernelTimes = await profileKernels(work, data);
-  console.log(JSON.stringify({ work, backend, unit, samples, peakMiB, liveTensors, compiled, firstLoss, kernelTimes }));
+  console.log(JSON.stringify({ work, backend, unit, samples, firstStepMs: firsts.length ? firsts : undefined, peakMiB, liveTensors, compiled, firstLoss, kernelTimes }));
 }
 
 /** Milliseconds per step in each kind of kernel (`train`'s profileKernels), over 200 steps. */
