@@ -80,21 +80,21 @@ export function log(b: Body, x: number): void {
   where(b, () => b.get(x).get(x).simd(SIMD.ne), () => b.get(x));
 }
 
-/** tanh(x): x + x^3 P(x^2) below |x| = 0.625, else 1 - 2 / (exp(2|x|) + 1) with the sign of x. */
+/**
+ * tanh(x) as a ratio of polynomials, x P(x^2) / Q(x^2), on x clamped to [-7.905, 7.905] (tanh is 1 in
+ * float32 beyond), and x itself below |x| = 0.0004 (Eigen's fast tanh; its coefficients): within 7 ulp,
+ * 0.9 ulp on average over [-6, 6], and about half the instructions of the exp-based form.
+ */
 export function tanh(b: Body, x: number): void {
-  // |x| capped at 20 (tanh is 1 in float32 there), so exp's argument lies in [0, 40]; NaN is put back below.
-  const ax = local(b, () => b.get(x).simd(SIMD.abs).f32Splat(20).simd(SIMD.pmin));
-  const twice = local(b, () => b.get(ax).get(ax).simd(SIMD.add));
-  const e = local(b, () => expWithin(b, twice));
-  const big = local(b, () => {
-    b.f32Splat(1).f32Splat(2).get(e).f32Splat(1).simd(SIMD.add).simd(SIMD.div).simd(SIMD.sub);
-    b.get(x); splatI32(b, 0x80000000).simd(SIMD.and).simd(SIMD.or);
-  });
-  const z = local(b, () => b.get(x).get(x).simd(SIMD.mul));
-  horner(b, z, [-5.70498872745E-3, 2.06390887954E-2, -5.37397155531E-2, 1.33314422036E-1, -3.33332819422E-1]);
-  b.get(z).simd(SIMD.mul).get(x).simd(SIMD.mul).get(x).simd(SIMD.add);   // the small-|x| value
-  b.get(big).get(ax).f32Splat(0.625).simd(SIMD.lt).simd(SIMD.bitselect);
-  where(b, () => b.get(x).get(x).simd(SIMD.ne), () => b.get(x));
+  const c = local(b, () => b.get(x).f32Splat(7.90531110763549805).simd(SIMD.pmin).f32Splat(-7.90531110763549805).simd(SIMD.pmax));
+  const x2 = local(b, () => b.get(c).get(c).simd(SIMD.mul));
+  horner(b, x2, [-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11, 5.12229709037114e-08,
+    1.48572235717979e-05, 6.37261928875436e-04, 4.89352455891786e-03]);
+  b.get(c).simd(SIMD.mul);
+  horner(b, x2, [1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03, 4.89352518554385e-03]);
+  b.simd(SIMD.div);
+  // Tiny |x| (and NaN, which no comparison holds for, so it takes this branch too): x.
+  where(b, () => b.get(x).simd(SIMD.abs).f32Splat(0.0004).simd(SIMD.ge).simd(SIMD.not), () => b.get(x));
 }
 
 /** sigmoid(x) = 1 / (1 + exp(-x)). */
