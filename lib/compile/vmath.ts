@@ -1,8 +1,9 @@
 /**
  * exp, log, tanh and the functions built on them, four float32 lanes at a time, written into the
- * fused loops (`fuse.ts`) as WebAssembly instructions: inline, so a loop calls nothing. Polynomials
- * after Cephes' single-precision functions (expf, logf, tanhf), within a few ulp. Each function takes
- * the local holding x and leaves f(x) on the stack.
+ * fused loops (`fuse.ts`) as WebAssembly instructions: inline, so a loop calls nothing. exp and log
+ * are polynomials after Cephes' single-precision functions (expf, logf), tanh a ratio of polynomials
+ * after Eigen's; each within a few ulp. Each function takes the local holding x and leaves f(x) on the
+ * stack.
  */
 import { Body, SIMD } from './emit';
 

@@ -62,7 +62,10 @@ export function check(nb: ExecutedNotebook): void {
   assert.deepEqual(headers.map((m) => m[1]), EXPERIMENTS);
   for (const m of headers) {
     assert.equal(m[2], '200');
-    assert.ok(num(m[4]) > 2 && num(m[4]) < 3.6, `${m[1]}: last loss ${m[4]}`);
+    // At learning rate 1.0 without batch norm the loss jumps between about 3.1 and 4.5 from step to step
+    // (the point of that experiment): its last value depends on float32 rounding, so only its range counts.
+    const high = /too large/.test(m[1]) ? 5 : 3.6;
+    assert.ok(num(m[4]) > 2 && num(m[4]) < high, `${m[1]}: last loss ${m[4]}`);
   }
   const saturations = [...out.matchAll(/saturated: (\S+)%$/gm)].map((m) => num(m[1]));
   assert.equal(saturations.length, 9 * 5, 'five Tanh layers in each of the nine experiments with tanh');
