@@ -3,7 +3,7 @@
 // run, each in its own process; prints a table of medians (with min-max spread) and the speed
 // relative to PyTorch, and saves it as dist/bench.json. Not a test: nothing is asserted.
 //
-//   npm run bench [-- --repeats 5] [--full] [--eager-notebook] [--install-torch] [--works bn-mlp,deep-ud,eval-train,edited,probe]
+//   npm run bench [-- --repeats 5] [--full] [--eager-notebook] [--install-torch] [--works bn-mlp,deep-ud,eval-train,edited,probe,live-chart]
 //
 // --full adds the whole full profile of one stage notebook (200,000 steps; about a minute per column,
 // and PyTorch two); --eager-notebook also runs it on the eager TensorFlow.js path (4.5 minutes).
@@ -12,13 +12,13 @@
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
-const { ROOT, venvPython, log } = require('../common');
+const { ROOT, venvPython, jupyterEnv, log } = require('../common');
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);
 const option = (name, fallback) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : fallback; };
 const repeats = Number(option('--repeats', '5'));
-const works = option('--works', 'bn-mlp,deep-ud,eval-train,edited,probe').split(',').concat(flag('--full') ? ['notebook'] : []);
+const works = option('--works', 'bn-mlp,deep-ud,eval-train,edited,probe,live-chart').split(',').concat(flag('--full') ? ['notebook'] : []);
 const names = process.env.MAKEMORE_NAMES ?? path.join(ROOT, 'data', 'names.txt');
 // Columns: each backend; on wasm also the eager TensorFlow.js path (compiling turned off).
 const COLUMNS = {
@@ -52,7 +52,7 @@ function runOne(label, cmd, cmdArgs, env) {
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const results = [];
 const t0 = Date.now();
-for (const work of works) {
+for (const work of works.filter((w) => w !== 'live-chart')) {
   const reps = work === 'notebook' ? 1 : repeats;
   if (torch) {
     log(`${work}: torch ...`);
@@ -69,6 +69,35 @@ for (const work of works) {
   }
 }
 
+// live-chart: the live loss chart's cost, in a real kernel (Jupyter's, through the project's kernel spec):
+// the batch-norm MLP trained in a notebook cell with its progress line and chart, and without either.
+if (works.includes('live-chart')) {
+  log('live-chart: a kernel, training with and without the progress line and chart ...');
+  results.push({ work: 'live-chart', column: 'kernel', ...liveChartCost(repeats) });
+}
+
+function liveChartCost(reps) {
+  const steps = 20000;
+  const setup = "import * as mm from './lib/index';\nconst data = await mm.loadData();\n" +
+    "const run = async (progress) => { const g = new mm.Generator(2147483647); const net = mm.stageNetwork('batchnorm', g);\n" +
+    `  const t0 = performance.now(); await mm.train({ parameters: net.parameters, loss: net.loss, data: data.train, steps: ${steps}, generator: g,\n` +
+    "    learningRate: () => 0.1, printEvery: 0, progress }); const ms = (performance.now() - t0) / " + steps + ";\n" +
+    "  net.dispose(); console.log(`ms/step ${progress ? 'chart' : 'plain'} ${ms}`); };\nawait run(false);";
+  const cells = [{ execute: setup }];
+  for (let i = 0; i < reps; i++) cells.push({ execute: 'await run(true);' }, { execute: 'await run(false);' });
+  const out = path.join(require('os').tmpdir(), `makemore-bench-live-${process.pid}.json`);
+  const r = spawnSync(venvPython(), [path.join(ROOT, 'test', 'helpers', 'kernel_session.py'), out], {
+    cwd: ROOT, input: JSON.stringify(cells), encoding: 'utf8', env: { ...jupyterEnv({ MAKEMORE_NAMES: names }), MAKEMORE_BACKEND: 'wasm' }, timeout: 20 * 60 * 1000,
+  });
+  if (r.status !== 0 || !fs.existsSync(out)) return { error: (r.stderr || `exit ${r.status}`).trim().split('\n').pop().slice(0, 160) };
+  const text = JSON.parse(fs.readFileSync(out, 'utf8')).flatMap((c) => c.outputs).map((o) => o.text ?? '').join('');
+  fs.rmSync(out, { force: true });
+  const times = (kind) => [...text.matchAll(new RegExp(`ms/step ${kind} ([\\d.]+)`, 'g'))].map((m) => Number(m[1]));
+  const chart = times('chart'), plain = times('plain').slice(1);   // the first plain run warmed up
+  if (chart.length !== reps || plain.length !== reps) return { error: `the kernel printed ${chart.length} + ${plain.length} timings, not ${reps} each` };
+  return { unit: 'ms/step', samples: chart, plain, peakMiB: NaN, liveTensors: null };
+}
+
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const rows = [['work', 'column', 'median', 'spread (min-max)', 'speed vs torch', 'first step', 'peak MiB', 'live tensors', 'step']];
 for (const r of results) {
@@ -76,8 +105,9 @@ for (const r of results) {
   r.median = median(r.samples);
   const ref = results.find((x) => x.work === r.work && x.column === 'torch' && !x.error);
   r.speedVsTorch = ref ? median(ref.samples) / r.median : null;
+  if (r.plain) r.chartCost = r.median / median(r.plain) - 1;
   rows.push([r.work, r.column, `${fmt(r.median)} ${r.unit}`, `${fmt(Math.min(...r.samples))}-${fmt(Math.max(...r.samples))} (n=${r.samples.length})`,
-    r.speedVsTorch === null ? '' : `${r.speedVsTorch.toFixed(2)}x`, r.firstStepMs ? `${fmt(median(r.firstStepMs))} ms` : '', r.peakMiB.toFixed(0), r.liveTensors ?? '',
+    r.chartCost !== undefined ? `chart ${r.chartCost >= 0 ? '+' : ''}${(100 * r.chartCost).toFixed(1)}%` : r.speedVsTorch === null ? '' : `${r.speedVsTorch.toFixed(2)}x`, r.firstStepMs ? `${fmt(median(r.firstStepMs))} ms` : '', Number.isFinite(r.peakMiB) ? r.peakMiB.toFixed(0) : '', r.liveTensors ?? '',
     r.compiled === undefined ? '' : r.compiled ? 'compiled' : 'tfjs ops']);
 }
 const widths = rows[0].map((_, j) => Math.max(...rows.map((row) => String(row[j]).length)));
@@ -85,6 +115,8 @@ console.log('\n' + rows.map((row) => row.map((c, j) => String(c).padEnd(widths[j
 console.log('\nms/step: the median over repeats of the time per step after the first; first step: its own time (here the trace,\n' +
   'compilation and check of the compiled step; in PyTorch the warm-up of its first step).');
 console.log('speed vs torch = PyTorch\'s median time / this median time (above 1.0x: faster than PyTorch).');
+console.log('live-chart: 20,000 steps of bn-mlp in a notebook cell (a real kernel) with the progress line and live loss chart;\n' +
+  'chart +x%: its median against the same cell with progress: false, run alternately.');
 console.log('step: compiled = lib/compile\'s plan of WebAssembly SIMD kernels (the default); tfjs ops = one TensorFlow.js operation at a time.');
 // Where the compiled step spends its time: ms per step per kind of kernel (a separate, profiled run).
 for (const r of results.filter((x) => x.kernelTimes && !x.error)) {
