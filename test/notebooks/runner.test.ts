@@ -220,11 +220,3 @@ test('--self-contained puts plotly.js into the page, which draws its figure offl
     await browser.close();
   }
 });
-
-test('--only with a name that is no notebook is an error that lists the names', () => {
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'tools', 'run-notebooks.js'), '--only', '4-batch', '--out', fs.mkdtempSync(path.join(os.tmpdir(), 'makemore-runner-'))], {
-    cwd: ROOT, encoding: 'utf8', timeout: 60 * 1000,
-  });
-  assert.equal(r.status, 2, r.stdout + r.stderr);
-  assert.match(r.stderr, /--only 4-batch: no such notebook in .*notebooks; give a name or its number, one of: 00-data, 01-initial-loss, .*, 10-experiments/);
-});
