@@ -424,7 +424,8 @@ export function meanStdOver(f: (X: tf.Tensor2D) => tf.Tensor, data: Dataset, chu
       m2 = Float64Array.from(chunkM2);
     } else {
       if (chunkMean.length !== mean.length) {
-        fail(where, `f(X) for rows ${start} to ${start + n - 1}`, `${chunkMean.length} columns`, `${mean.length} columns, as for the first rows`);
+        throw new ArgumentError(`${where}: f(X) gave ${chunkMean.length} columns for rows ${start} to ${start + n - 1}, ` +
+          `but ${mean.length} for the first rows: f must give the same columns for every row.`);
       }
       for (let j = 0; j < mean.length; j++) {
         const delta = chunkMean[j] - mean[j];

@@ -109,6 +109,8 @@ const CASES: [string, () => unknown, string | RegExp][] = [
     'meanStdOver: data has 1 example: an unbiased std needs at least 2.'],
   ['meanStdOver of a function that gives one value per chunk', () => meanStdOver((X) => X.toFloat().mean(), split.dev),
     'meanStdOver: f(X) for X of shape [1024, 3] must be a tensor [1024, columns] (one row per example), got a tensor of shape []'],
+  ['meanStdOver of a function whose columns change', () => meanStdOver((X) => (X.shape[0] === 1024 ? X : X.slice([0, 0], [-1, 2])).toFloat(), split.dev),
+    /^meanStdOver: f\(X\) gave 2 columns for rows 22528 to 22654, but 3 for the first rows: f must give the same columns for every row\.$/],
   // data
   ['splitDataset with blockSize 0', () => splitDataset(words, 0), 'splitDataset: blockSize must be an integer >= 1, got 0'],
   ['buildDataset of a string instead of names', () => buildDataset('emma' as unknown as string[], 3), 'buildDataset: words must be an array of names (strings), got "emma"'],
