@@ -51,4 +51,27 @@ mod._compile(patched, converterPath);
 mod.loaded = true;
 require.cache[converterPath] = mod;
 
+// The kernel's status (JupyterLab's status bar). tslab takes each request as it arrives, says 'busy',
+// and says 'idle' when that request is done, while other cells may still run: with Run All (every cell
+// is sent at once) the second cell's 'busy' comes at once and the first cell's 'idle' after it, and a
+// completion (Tab) or an inspection asked for during a cell ends with its own 'idle'. Either way the
+// status bar said Idle for the rest of a training cell. So after every 'idle', while a cell has not
+// ended, the kernel says 'busy' again for the oldest such cell (the one running: tslab runs cells in
+// the order they came), as Python's kernel does when it starts the next cell of its queue. This wraps
+// publishStatus, a public method of tslab's ZmqServer; tests/notebooks/kernel.test.ts checks it.
+const { ZmqServer } = require(require.resolve('tslab/dist/jupyter.js', { paths: [ROOT] }));
+const publishStatus = ZmqServer && ZmqServer.prototype.publishStatus;
+if (typeof publishStatus !== 'function' || publishStatus.length !== 2) {
+  throw new Error('tools/kernel.js: tslab\'s ZmqServer.publishStatus(status, parent) is not there; update the status patch or the pinned tslab version.');
+}
+const unfinished = [];   // the execute requests that have not ended, oldest first
+ZmqServer.prototype.publishStatus = function (status, parent) {
+  if (parent.header.msg_type === 'execute_request') {
+    if (status === 'busy') unfinished.push(parent);
+    if (status === 'idle' && unfinished.includes(parent)) unfinished.splice(unfinished.indexOf(parent), 1);
+  }
+  publishStatus.call(this, status, parent);
+  if (status === 'idle' && unfinished.length > 0) publishStatus.call(this, 'busy', unfinished[0]);
+};
+
 require(path.join(ROOT, 'node_modules', 'tslab', 'dist', 'main.js')).main();

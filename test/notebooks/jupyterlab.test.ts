@@ -1,7 +1,9 @@
 // JupyterLab as a learner meets it: a real server on 127.0.0.1, Debian's Chromium, the project's
 // tslab kernel. Open 00-data, run all cells from the menu, see the Plotly figure, save (git sees no
 // change: outputs are stripped by the nbstripout filter), edit and re-run a cell, save, close and reopen
-// (the figure renders again), then stop the server cleanly.
+// (the figure renders again); Run All on a training notebook (busy in the status bar while it trains, the live
+// loss chart); Kernel > Interrupt during training (the kernel lives, the next cell reads the parameters);
+// then stop the server cleanly.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'child_process';
@@ -21,6 +23,7 @@ const problems: string[] = [];
 const NOTEBOOK = '00-data.ipynb';
 const inGit = spawnSync('git', ['rev-parse', '--is-inside-work-tree'], { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() === 'true';
 const LIVE = 'live-loss.ipynb';
+const INTERRUPT = 'interrupt.ipynb';
 
 before(async () => {
   process.env.MAKEMORE_NAMES = process.env.MAKEMORE_NAMES ?? NAMES_FILE;
@@ -36,6 +39,16 @@ before(async () => {
       "const net = mm.stageNetwork('batchnorm', new mm.Generator(2147483647));",
     'const run = await mm.train({ parameters: net.parameters, loss: net.loss, data: split.train, steps: 30000, learningRate: () => 0.1,\n' +
       '  generator: new mm.Generator(1), printEvery: 0 });',
+  ].map(cell) }, null, 1));
+  // A notebook whose training would run for minutes, to interrupt; its last cell reads the parameters.
+  fs.writeFileSync(path.join(root, INTERRUPT), JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata, cells: [
+    "import * as mm from './lib/index';\nawait mm.initBackend();\nconst split = mm.splitDataset(await mm.loadNames(), 3, 42);\n" +
+      "const net = mm.stageNetwork('batchnorm', new mm.Generator(2147483647));\nconsole.log(`before: W1[0][0] = ${net.parameters[1].dataSync()[0].toFixed(6)}`);",
+    'const run = await mm.train({ parameters: net.parameters, loss: net.loss, data: split.train, steps: 1000000, learningRate: () => 0.1,\n' +
+      '  generator: new mm.Generator(1), printEvery: 0 });',
+    "const values = net.parameters.flatMap((p) => Array.from(p.dataSync()));\n" +
+      "console.log(`after: W1[0][0] = ${net.parameters[1].dataSync()[0].toFixed(6)}, all ${values.length} finite: ${values.every(Number.isFinite)}, ` +\n" +
+      "  `dev loss ${mm.evaluate(net.loss, split.dev).toFixed(4)}`);",
   ].map(cell) }, null, 1));
   lab = await startLab(root);
   browser = await launch();
@@ -145,14 +158,18 @@ test('while a training cell runs, its loss chart updates in place beside the pro
   await page.click('.lm-Menu-itemLabel:text-is("Run All Cells")');
   const outputs = trainingCell.locator('.jp-OutputArea-output');
   // While it runs: the chart (an SVG picture) and the line, redrawn in place; note what each look shows.
-  const seen: { outputs: number; steps: number | null; line: string; texts: string[] }[] = [];
+  const seen: { outputs: number; steps: number | null; line: string; texts: string[]; status: string; bar: string }[] = [];
   await outputs.first().waitFor({ timeout: 120000 });
   for (let k = 0; k < 200; k++) {
     const look = await outputs.evaluateAll((nodes) => {
       const img = nodes.map((n) => n.querySelector('img')).find((i) => i && i.src.startsWith('data:image/svg+xml'));
       const svg = img ? decodeURIComponent(img.src.slice(img.src.indexOf(',') + 1)) : '';
       const m = svg.match(/mean of each \d+ steps: ([\d,]+) of 30,000 steps/);
-      return { outputs: nodes.length, steps: m ? Number(m[1].replace(/,/g, '')) : null, line: nodes[0]?.textContent ?? '', texts: nodes.map((n) => (n.textContent ?? '').slice(0, 80)) };
+      // The kernel's status, and what the status bar says ('TypeScript (tslab, makemore) | Busy').
+      const status = (window as any).jupyterapp.shell.currentWidget.sessionContext.session.kernel.status;
+      const bar = document.querySelector('#jp-main-statusbar')?.textContent?.match(/\| *(Idle|Busy)/)?.[1] ?? '';
+      return { outputs: nodes.length, steps: m ? Number(m[1].replace(/,/g, '')) : null, line: nodes[0]?.textContent ?? '', texts: nodes.map((n) => (n.textContent ?? '').slice(0, 80)),
+        status, bar };
     });
     seen.push(look);
     if (/done/.test(look.line)) break;
@@ -161,6 +178,10 @@ test('while a training cell runs, its loss chart updates in place beside the pro
   const during = seen.filter((s) => s.steps !== null);
   assert.ok(during.length >= 3, `the chart was seen while training: ${JSON.stringify(seen.slice(0, 5))}`);
   assert.ok(seen.every((s) => s.outputs <= 2), `never more than the line and the chart: ${JSON.stringify(seen.find((s) => s.outputs > 2))}`);
+  // Run All sent both cells at once: the first cell's end must not leave the status at idle while training runs.
+  const running = during.filter((s) => !/done/.test(s.line));
+  assert.ok(running.every((s) => s.status === 'busy' && s.bar === 'Busy'),
+    `busy while training: ${JSON.stringify(running.map((s) => [s.steps, s.status, s.bar]))}`);
   const counts = [...new Set(during.map((s) => s.steps))];
   assert.ok(counts.length >= 2 && counts.every((c, i) => i === 0 || c! > counts[i - 1]!), `the chart moved on: ${counts}`);
   // At the end: the line says done, and the chart is an interactive Plotly figure in the same place.
@@ -172,6 +193,70 @@ test('while a training cell runs, its loss chart updates in place beside the pro
   assert.match(await chart.innerText(), /Training loss: log10, mean of each 200 steps/);
   await chart.scrollIntoViewIfNeeded();
   await page.screenshot({ path: path.join(ROOT, 'dist', 'jupyterlab-live-loss.png') });
+  assert.deepEqual(problems, []);
+});
+
+test('Kernel > Interrupt during a training cell stops it within seconds; the kernel lives, idle, and the next cell reads the trained parameters', async (t) => {
+  await page.goto(lab.url(`/lab/tree/${INTERRUPT}?reset`));
+  await page.waitForSelector('.jp-Notebook .jp-CodeCell', { timeout: 60000 });
+  await page.waitForFunction((name) => (window as any).jupyterapp?.shell.currentWidget?.context?.path === name &&
+    (window as any).jupyterapp.shell.currentWidget.sessionContext?.session?.kernel?.status === 'idle', INTERRUPT, { timeout: 60000 });
+  // Every status the notebook's kernel goes through from now on ('dead', 'restarting' ... if the interrupt killed it).
+  const kernelId = await page.evaluate(() => {
+    const w = window as any;
+    const kernel = w.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+    w.makemoreStatuses = [];
+    kernel.statusChanged.connect((_: unknown, status: string) => w.makemoreStatuses.push(status));
+    return kernel.id;
+  });
+  const panel = `#${await page.evaluate(() => (window as any).jupyterapp.shell.currentWidget.id)}`;
+  const cells = page.locator(`${panel} .jp-CodeCell`);
+  const prompt = (k: number) => cells.nth(k).locator('.jp-InputPrompt').innerText();
+  await page.click('.lm-MenuBar-itemLabel:text-is("Run")');
+  await page.click('.lm-Menu-itemLabel:text-is("Run All Cells")');
+  // Training runs: its progress line counts steps. Let it run a little, then interrupt from the Kernel menu.
+  await cells.nth(1).locator('.jp-OutputArea-output', { hasText: /step [\d,]+\/1,000,000/ }).waitFor({ timeout: 120000 });
+  await page.waitForTimeout(1500);
+  assert.equal(await page.evaluate(() => (window as any).jupyterapp.shell.currentWidget.sessionContext.session.kernel.status), 'busy');
+  await page.click('.lm-MenuBar-itemLabel:text-is("Kernel")');
+  await page.click('.lm-Menu-itemLabel:text-is("Interrupt Kernel")');
+  const asked = Date.now();
+  // The cell ends (a number in its prompt) with the library's message, and the kernel is idle again.
+  await page.waitForFunction((sel) => {
+    const prompt = document.querySelectorAll(`${sel} .jp-CodeCell .jp-InputPrompt`)[1]?.textContent ?? '';
+    return /\[\d+\]/.test(prompt) && (window as any).jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle';
+  }, panel, { timeout: 30000 });
+  const stoppedIn = (Date.now() - asked) / 1000;
+  const message = await cells.nth(1).locator('.jp-OutputArea').innerText();
+  const stopped = message.match(/Interrupted after step (\d+): the parameters are those after that step/);
+  assert.ok(stopped, message);
+  t.diagnostic(`interrupted after step ${stopped[1]}; the cell ended ${stoppedIn.toFixed(2)} s after the click`);
+  assert.ok(stoppedIn < 3, `the cell ended ${stoppedIn.toFixed(1)} s after Kernel > Interrupt`);
+  // The same kernel, alive: no dialog (JupyterLab's "The kernel ... appears to have died"), no restart.
+  await page.waitForTimeout(2000);
+  assert.equal(await page.locator('.jp-Dialog').count(), 0, await page.locator('.jp-Dialog').allInnerTexts().then((t) => t.join(' / ')));
+  const after = await page.evaluate(() => {
+    const w = window as any;
+    const kernel = w.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+    return { id: kernel.id, status: kernel.status, statuses: w.makemoreStatuses as string[] };
+  });
+  assert.equal(after.id, kernelId);
+  assert.equal(after.status, 'idle');
+  assert.deepEqual(after.statuses.filter((s) => !['busy', 'idle'].includes(s)), [], `the kernel went through ${after.statuses.join(', ')}`);
+  // Run All stopped at the error; run the last cell by itself: it reads the parameters trained until the interrupt.
+  assert.match(await prompt(2), /\[ \]|\[\]/, 'the cell after the interrupted one did not run');
+  await cells.nth(2).locator('.jp-InputArea-editor').click();
+  await page.keyboard.press('Shift+Enter');
+  const read = cells.nth(2).locator('.jp-OutputArea-output', { hasText: 'after:' });
+  await read.waitFor({ timeout: 60000 });
+  const line = await read.innerText();
+  const m = line.match(/after: W1\[0\]\[0\] = (-?\d+\.\d+), all (\d+) finite: true, dev loss ([23]\.\d{4})/);
+  assert.ok(m, line);
+  const before = (await cells.nth(0).locator('.jp-OutputArea').innerText()).match(/before: W1\[0\]\[0\] = (-?\d+\.\d+)/)!;
+  assert.notEqual(m[1], before[1], 'the parameters moved during training');
+  assert.equal(Number(m[2]), 12097, 'every parameter of the batch-norm MLP (no b1)');
+  await cells.nth(2).scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(ROOT, 'dist', 'jupyterlab-interrupt.png') });
   assert.deepEqual(problems, []);
 });
 

@@ -211,3 +211,39 @@ const namesBefore = sample().join(' ');` },
   assert.match(text(evaluated), /same loss: true/);
   assert.match(text(sampled), /same names: true/);
 });
+
+// "The status bar says Idle while a training cell runs" (issue 13). tslab takes each request as it comes and says
+// 'idle' when that request is done: with Run All, the cells queued behind a running one, and a completion asked for
+// meanwhile, said 'idle' while the training cell still ran (tools/kernel.js now says 'busy' again after them).
+test('Run All: the kernel says busy from the start of the training cell to its end, also after a completion asked meanwhile', (t) => {
+  const [r] = session([{ run_all: [
+    `import * as mm from './lib/index';
+await mm.initBackend();
+const split = mm.splitDataset(await mm.loadNames(), 3, 42);
+const net = mm.stageNetwork('batchnorm', new mm.Generator(2147483647));`,
+    `const run = await mm.train({ parameters: net.parameters, loss: net.loss, data: split.train, steps: 8000, learningRate: () => 0.1,
+  generator: new mm.Generator(1), printEvery: 0 });`,
+    `console.log('steps: ' + run.lossi.length);`,
+  ], complete_during: 1 }]);
+  assert.equal(r.status, 'ok', text(r));
+  assert.match(text(r), /steps: 8000/);
+  assert.ok(r.completion?.includes('evaluate'), `the completion was answered while training ran: ${JSON.stringify(r.completion)}`);
+  const statuses = r.statuses!;
+  const endOf = (cell: number) => statuses.find((s) => s.cell === cell && s.state === 'idle')!.time;
+  // The training cell starts when the first cell ends, and ends with its own 'idle'.
+  const start = endOf(0), end = endOf(1);
+  assert.ok(end - start > 1, `the training cell ran ${(end - start).toFixed(2)} s`);
+  const during = statuses.filter((s) => s.time >= start && s.time < end);
+  assert.ok(during.some((s) => s.request === 'complete_request'), `the completion came while training ran: ${JSON.stringify(during)}`);
+  // What a client shows is the last status it received: every 'idle' in between is followed at once by 'busy'.
+  let idleFor = 0;
+  during.forEach((s, k) => {
+    if (s.state !== 'idle') return;
+    const next = during.slice(k + 1).find((n) => n.state === 'busy');
+    idleFor = Math.max(idleFor, (next?.time ?? end) - s.time);
+  });
+  t.diagnostic(`training cell ${(end - start).toFixed(2)} s; the longest 'idle' in it lasted ${(idleFor * 1000).toFixed(1)} ms`);
+  assert.ok(idleFor < 0.05, `the kernel said idle for ${idleFor.toFixed(2)} s of the training cell's ${(end - start).toFixed(2)} s: ` +
+    JSON.stringify(during.map((s) => [s.state, s.cell ?? s.request, +(s.time - start).toFixed(3)])));
+  assert.equal(statuses.filter((s) => s.time >= start && s.time < end).pop()?.state, 'busy', 'the last word before the end is busy');
+});

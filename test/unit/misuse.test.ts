@@ -13,7 +13,7 @@ import { initBackend, backendFromEnv } from '../../lib/backend';
 import { loadNames } from '../../lib/names';
 import { buildDataset, buildVocabulary, splitDataset, Split, Dataset } from '../../lib/data';
 import { Generator } from '../../lib/random';
-import { evaluate, sampleNames, sgdStep, train, TrainOptions } from '../../lib/train';
+import { evaluate, meanStdOver, sampleNames, sgdStep, train, TrainOptions } from '../../lib/train';
 import { BatchNorm1d, Embedding, Linear, Tanh } from '../../lib/layers';
 import { DeepNetwork, stageNetwork } from '../../lib/models';
 import { crossEntropy } from '../../lib/ops';
@@ -101,6 +101,16 @@ const CASES: [string, () => unknown, string | RegExp][] = [
   ['sgdStep with batchSize 0', () => { const o = run(); return sgdStep({ ...o, lr: 0.1, batchSize: 0 }); }, 'sgdStep: batchSize must be an integer >= 1, got 0'],
   ['evaluate an empty split', () => evaluate(run().loss, empty), /^evaluate: data is empty \(0 examples\)/],
   ['evaluate with chunk 0', () => evaluate(run().loss, split.dev, 0), 'evaluate: chunk must be an integer >= 1, got 0'],
+  // meanStdOver (notebook 04's calibration)
+  ['meanStdOver with the data first', () => meanStdOver(split.dev as never, split.dev),
+    /^meanStdOver: f must be a function \(X \[rows, blockSize\]\) => a tensor \[rows, columns\], e\.g\. .*, got an object$/],
+  ['meanStdOver with chunk 0', () => meanStdOver((X) => X.toFloat(), split.dev, 0), 'meanStdOver: chunk must be an integer >= 1, got 0'],
+  ['meanStdOver of one example', () => meanStdOver((X) => X.toFloat(), { X: new Int32Array(3), Y: Int32Array.of(1), size: 1, blockSize: 3 }),
+    'meanStdOver: data has 1 example: an unbiased std needs at least 2.'],
+  ['meanStdOver of a function that gives one value per chunk', () => meanStdOver((X) => X.toFloat().mean(), split.dev),
+    'meanStdOver: f(X) for X of shape [1024, 3] must be a tensor [1024, columns] (one row per example), got a tensor of shape []'],
+  ['meanStdOver of a function whose columns change', () => meanStdOver((X) => (X.shape[0] === 1024 ? X : X.slice([0, 0], [-1, 2])).toFloat(), split.dev),
+    /^meanStdOver: f\(X\) gave 2 columns for rows 22528 to 22654, but 3 for the first rows: f must give the same columns for every row\.$/],
   // data
   ['splitDataset with blockSize 0', () => splitDataset(words, 0), 'splitDataset: blockSize must be an integer >= 1, got 0'],
   ['buildDataset of a string instead of names', () => buildDataset('emma' as unknown as string[], 3), 'buildDataset: words must be an array of names (strings), got "emma"'],
