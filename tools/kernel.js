@@ -58,7 +58,7 @@ require.cache[converterPath] = mod;
 // status bar said Idle for the rest of a training cell. So after every 'idle', while a cell has not
 // ended, the kernel says 'busy' again for the oldest such cell (the one running: tslab runs cells in
 // the order they came), as Python's kernel does when it starts the next cell of its queue. This wraps
-// publishStatus, a public method of tslab's ZmqServer; tests/notebooks/kernel.test.ts checks it.
+// publishStatus, a public method of tslab's ZmqServer; test/notebooks/kernel.test.ts checks it.
 const { ZmqServer } = require(require.resolve('tslab/dist/jupyter.js', { paths: [ROOT] }));
 const publishStatus = ZmqServer && ZmqServer.prototype.publishStatus;
 if (typeof publishStatus !== 'function' || publishStatus.length !== 2) {
