@@ -14,7 +14,7 @@ process.chdir(ROOT);
 // "Unexpected pending rebuildTimer" when TypeScript schedules a second one. TypeScript does that
 // when a library file is deleted and written again (as git checkout, git stash or an editor's
 // atomic save do) while a cell runs: the kernel then dies. The patch below lets the fake timer hold
-// several callbacks and run them all at the next compile. tests/notebooks/kernel.test.ts checks it.
+// several callbacks and run them all at the next compile. test/notebooks/kernel.test.ts checks it.
 const converterPath = require.resolve('tslab/dist/converter.js', { paths: [ROOT] });
 const original = fs.readFileSync(converterPath, 'utf8');
 const start = original.indexOf('    let rebuildTimer = null;\n    sys.setTimeout = ');
