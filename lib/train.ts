@@ -356,8 +356,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   return { lossi, ud, seconds: (Date.now() - t0) / 1000, compiled, kernelTimes };
 }
 
-/** Rows per call in `evaluate`: small enough that float32 means of chunks stay within 1e-7 or so. */
-const EVAL_ROWS = 1024;
+/**
+ * Rows per call in `evaluate` and `meanStdOver`: small enough that float32 means of chunks stay within
+ * 1e-7 or so, and that a compiled step's buffers stay in the second-level cache (512 rows evaluate the
+ * training split in about 0.7 of the time 1,024 take).
+ */
+const EVAL_ROWS = 512;
 
 /**
  * The loss on a whole split in evaluation mode, no gradients (`@torch.no_grad()`), in chunks of
