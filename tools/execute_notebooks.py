@@ -18,7 +18,6 @@ plotly.js is written once, as OUT/plotly.min.js, which every page loads (as plot
 include_plotlyjs='directory' does); with --self-contained each page carries plotly.js itself instead.
 """
 import argparse
-import concurrent.futures
 import datetime
 import html
 import json
@@ -338,17 +337,55 @@ def run_all(args, run: Run):
             run.current.discard(name)
 
     # Up to `--jobs` notebooks at a time (one kernel each, one core each). A notebook that reads the
-    # results of earlier ones (mm.readResults) starts when every notebook before it has finished.
+    # results of earlier ones (mm.readResults) starts when every notebook before it has finished; those
+    # go first, in order. The others start longest first (by their last export's time), so that the
+    # longest does not run alone at the end.
     readers = {p for p in paths if "readResults" in p.read_text(encoding="utf-8")}
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        pending = []
-        for k, path in enumerate(paths):
-            if path in readers:
-                for f in pending:
-                    f.result()
-            pending.append(pool.submit(one, k, path))
-        for f in pending:
-            f.result()
+    first = {p for p in paths if p in readers or any(p < r for r in readers)}
+
+    def last_seconds(p):
+        facts = read_export(out / f"{p.stem}.ipynb") or {}
+        try:
+            return float(facts.get("seconds", 0))
+        except ValueError:
+            return 0.0
+
+    queue = sorted(paths, key=lambda p: (p not in first, 0 if p in first else -last_seconds(p), every.index(p)))
+    finished, errors = set(), []
+    cond = threading.Condition()
+
+    def ready(p):
+        return p not in readers or all(q in finished for q in paths if q < p)
+
+    def worker():
+        while True:
+            with cond:
+                p = None
+                while p is None:
+                    if errors or not queue:
+                        return
+                    p = next((q for q in queue if ready(q)), None)
+                    if p is None:
+                        cond.wait()
+                queue.remove(p)
+            try:
+                one(paths.index(p), p)
+            except BaseException as e:  # noqa: BLE001 - raised below, in this thread
+                with cond:
+                    errors.append(e)
+                    cond.notify_all()
+                return
+            with cond:
+                finished.add(p)
+                cond.notify_all()
+
+    workers = [threading.Thread(target=worker, name=f"notebooks-{i}", daemon=True) for i in range(max(1, args.jobs))]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    if errors:
+        raise errors[0]
 
     write_index(out, [entry_of(out, p.stem, titles[p.stem]) for p in every])
     total = time.time() - t_all

@@ -220,3 +220,15 @@ test('--self-contained puts plotly.js into the page, which draws its figure offl
     await browser.close();
   }
 });
+
+test('two at a time, a notebook that reads earlier results (readResults) starts after every notebook before it', () => {
+  const dir = tmp('runner-order');
+  const marker = path.join(dir, 'first-done');
+  // 01 takes two seconds; 03 would be taken at once by the second worker; 02 must wait for 01.
+  fs.writeFileSync(path.join(dir, '01-first.ipynb'), notebook([`await new Promise((r) => setTimeout(r, 2000));\nrequire('fs').writeFileSync(${JSON.stringify(marker)}, 'yes');`]));
+  fs.writeFileSync(path.join(dir, '02-reader.ipynb'), notebook([`// mm.readResults would read what 01 recorded\nif (!require('fs').existsSync(${JSON.stringify(marker)})) throw new Error('started before 01 finished');\nconsole.log('after 01');`]));
+  fs.writeFileSync(path.join(dir, '03-other.ipynb'), notebook(['console.log("other");']));
+  const r = runner(dir, path.join(dir, 'out'), ['--jobs', '2']);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(fs.readFileSync(path.join(dir, 'out', '02-reader.ipynb'), 'utf8'), /after 01/);
+});
