@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch reference values for lib/init.ts and lib/diagnostics.ts.
+"""PyTorch reference values for lib/nn/init.ts and lib/tensor/stats.ts.
 
     python test/reference/init_diagnostics_reference.py \
         --names data/names.txt --out test/fixtures/init-diagnostics.json

@@ -154,7 +154,7 @@ def main():
             samples.append((time.perf_counter() - t0) * 1000 / steps)
         elif work == "probe":
             # The experiments notebook's last step, 50 times: every layer's output gradient retained,
-            # every parameter's gradient read, the row of update:data ratios (as lib/experiments.ts's sgdStep).
+            # every parameter's gradient read, the row of update:data ratios (as lib/train/loop.ts's sgdStepKeepingGrads).
             g, C, layers, params = build_deep(data["vocab_size"])
             steps, lr = 50, 0.1
             t0 = time.perf_counter()
@@ -172,7 +172,7 @@ def main():
                 for p in params:
                     p.grad = None
                 lossv.backward()
-                grads = [p.grad for p in params]  # kept, as sgdStep hands them back
+                grads = [p.grad for p in params]  # kept, as sgdStepKeepingGrads hands them back
                 # update
                 for p in params:
                     p.data += -lr * p.grad

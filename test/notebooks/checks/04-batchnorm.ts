@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'path';
 import { ExecutedNotebook } from '../../helpers/executed';
-import { loadCheckpoint } from '../../../lib/checkpoint';
+import { loadCheckpoint } from '../../../lib/nn/checkpoint';
 import { shownFigures } from '../../helpers/figures';
 import { EXPECTED } from '../../helpers/expected';
 
@@ -116,7 +116,7 @@ export function check(nb: ExecutedNotebook): void {
 
   // The loss log of every stage: the lecture's column always; ours for every stage, since the runner
   // ran 01 to 03 before with the same results file, each labelled as the lecture's network (the
-  // notebooks' own cells build the same networks as lib/models.ts's stageNetwork).
+  // notebooks' own cells build the same networks as lib/nn/models.ts's stageNetwork).
   const summary = nb.tables.find((t) => t.startsWith('The loss log: every stage, ours beside the lecture'));
   assert.ok(summary, 'the summary table');
   const rows: [string, string, string][] = [

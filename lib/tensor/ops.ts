@@ -4,8 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Generator } from './random';
-import { ArgumentError, fail } from './check';
-import { largestIndex } from './guard';
+import { ArgumentError, fail } from '../check';
+import { largestIndex } from '../train/guard';
 
 /** `torch.randn(shape, generator=g)`: the same numbers, as a float32 tensor. */
 export function randn(g: Generator, shape: number[]): tf.Tensor {

@@ -2,7 +2,7 @@
  * The lecture's figures as Plotly figures: data in, a `Figure` out (show it with `plotly.show`).
  * No computation of statistics here: that is diagnostics.ts.
  */
-import { Figure } from './plotly';
+import { Figure } from './figure';
 
 export interface Series {
   name: string;
