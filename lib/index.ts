@@ -23,3 +23,4 @@ export * from './env/results';
 export { ArgumentError } from './check';
 export { labelOf, networkDifference, NetworkLabel } from './nn/fingerprint';
 export * from './nn/checkpoint';
+export { lecture, Lecture, LectureLoss, TorchLayerRow, TorchParameterRow, TorchMoment } from './lecture';

@@ -7,6 +7,9 @@ import { LIVE_CHART_META } from '../../lib/viz/livechart';
 export interface Output { output_type: string; name?: string; text?: string | string[]; data?: Record<string, any> }
 interface Cell { cell_type: string; source: string | string[]; outputs?: Output[] }
 
+/** `text` as a regular expression that matches it literally. */
+export const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 export const join = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : t ?? '');
 
 /** The text of an HTML table as `showTable` shows it on a terminal (caption, then aligned columns). */
