@@ -3,15 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { ROOT } from '../helpers/paths';
-import { kernelSession, outputText, KernelResult } from '../helpers/kernel';
+import { kernelSession, outputText } from '../helpers/kernel';
 import { PLOTLY_MIME } from '../../lib/viz/display';
 
 const session = (steps: object[]) => kernelSession(steps);
 const text = outputText;
-type Result = KernelResult;
 
 test('the whole library compiles and loads in tslab (TypeScript 5.0, CommonJS)', () => {
   const [r] = session([{ execute: `import * as mm from './lib/index';\nimport * as tslab from 'tslab';\nconsole.log('ts ' + tslab.versions.typescript, typeof mm.DeepNetwork, typeof mm.train, typeof mm.Generator);` }]);
