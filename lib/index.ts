@@ -13,6 +13,7 @@ export * from './train/loop';
 export { formatStep } from './train/progress';
 export * from './train/sample';
 export * from './nn/models';
+export * from './nn/mlp';
 export { refreshAfterStep } from './compile/record';
 export { compiling } from './compile/step';
 export * from './nn/init';

@@ -145,3 +145,25 @@ export function grid(figures: Figure[], columns: number, title: string, height =
   });
   return { data, layout };
 }
+
+/**
+ * Figures in one row, each under its own title, to compare two moments (step 0 and after training) or
+ * two experiments: a trace keeps its colour in every panel (matched by name) and has one legend entry;
+ * with `sameYRange` every panel gets the y range of the tallest, so that heights compare.
+ */
+export function sideBySide(panels: { figure: Figure; title: string }[], title: string,
+  options: { sameYRange?: boolean; height?: number } = {}): Figure {
+  const titled = panels.map((p) => ({ ...p.figure, layout: { ...p.figure.layout, title: { text: p.title } } }));
+  const fig = grid(titled, panels.length, title, options.height ?? 380);
+  const layout: Record<string, unknown> = { ...fig.layout, showlegend: true, margin: { t: 90, r: 20, b: 50, l: 60 } };
+  if (options.sameYRange) {
+    const ys = (fig.data as { y?: ArrayLike<number> }[]).flatMap((t) => Array.from(t.y ?? []));
+    const top = Math.max(...ys) * 1.05;
+    const bottom = Math.min(0, ...ys);
+    panels.forEach((_, k) => {
+      const key = `yaxis${k === 0 ? '' : k + 1}`;
+      layout[key] = { ...(layout[key] as object), range: [bottom, top] };
+    });
+  }
+  return { data: fig.data, layout };
+}

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lecture } from '../../lib/lecture';
+import { lecture, TorchMoment } from '../../lib/lecture';
 import { STAGES } from '../../lib/nn/models';
 import { EXPECTED } from '../helpers/expected';
 
@@ -27,10 +27,11 @@ test("the torch values are the fixture's", () => {
   assert.deepEqual(deep.parameterNames, torchDeep.parameter_names);
   assert.equal(deep.lossStep0, torchDeep.loss_step0);
   assert.equal(deep.lossStep1000, torchDeep.loss_step1000);
-  for (const [ours, theirs] of [
+  const moments: [TorchMoment, typeof torchDeep.step0][] = [
     [deep.step0, torchDeep.step0],
     [deep.after1001Steps, torchDeep.lecture_break_at_i1000],
-  ]) {
+  ];
+  for (const [ours, theirs] of moments) {
     assert.deepEqual(
       ours.forward.map((r) => r.std),
       theirs.forward.map((r: { std: number }) => r.std),

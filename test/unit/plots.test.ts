@@ -1,0 +1,60 @@
+/** lib/viz/plots.ts's sideBySide and lib/tensor/ops.ts's num: the helpers notebooks use instead of repeated code. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { histograms, sideBySide } from '../../lib/viz/plots';
+import { num } from '../../lib/tensor/ops';
+import { ArgumentError } from '../../lib/check';
+
+test('sideBySide: one colour per trace name in every panel, one legend entry, the same y range on request', () => {
+  const series = (scale: number) => [
+    { name: 'layer 2 (Tanh)', edges: [0, 1, 2], values: [1 * scale, 2 * scale] },
+    { name: 'layer 5 (Tanh)', edges: [0, 1, 2], values: [3 * scale, 1 * scale] },
+  ];
+  const a = histograms(series(1), { title: 'a' });
+  const b = histograms(series(2), { title: 'b' });
+  const fig = sideBySide(
+    [
+      { figure: a, title: 'step 0' },
+      { figure: b, title: 'after' },
+    ],
+    'both',
+    { sameYRange: true },
+  );
+  const traces = fig.data as { name: string; showlegend: boolean; line: { color: string }; yaxis: string }[];
+  assert.equal(traces.length, 4);
+  assert.deepEqual(
+    traces.map((t) => t.yaxis),
+    ['y', 'y', 'y2', 'y2'],
+  );
+  assert.equal(traces[0].line.color, traces[2].line.color);
+  assert.notEqual(traces[0].line.color, traces[1].line.color);
+  assert.deepEqual(
+    traces.map((t) => t.showlegend),
+    [true, true, false, false],
+  );
+  const layout = fig.layout as Record<string, { range?: number[]; text?: string }>;
+  assert.deepEqual(layout.yaxis.range, layout.yaxis2.range);
+  assert.ok(Math.abs(layout.yaxis.range![1] - 6 * 1.05) < 1e-12);
+  assert.equal(layout.title.text, 'both');
+  const plain = sideBySide(
+    [
+      { figure: a, title: 'a' },
+      { figure: b, title: 'b' },
+    ],
+    'no shared range',
+  );
+  assert.equal((plain.layout as Record<string, { range?: number[] }>).yaxis.range, undefined);
+});
+
+test('num reads a scalar expression and releases its tensors', () => {
+  const x = tf.tensor1d([1, -3, 2]);
+  const before = tf.memory().numTensors;
+  assert.equal(
+    num(() => x.abs().max()),
+    3,
+  );
+  assert.equal(tf.memory().numTensors, before);
+  assert.throws(() => num(() => x), ArgumentError);
+  x.dispose();
+});
