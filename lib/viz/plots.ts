@@ -1,13 +1,27 @@
 /**
- * The lecture's figures as Plotly figures: data in, a `Figure` out (show it with `plotly.show`).
- * No computation of statistics here: that is diagnostics.ts.
+ * The lecture's figures as Plotly figures: data in, a `Figure` out (show it with `mm.show`).
+ * No computation of statistics here: that is ../tensor/stats.ts.
  */
 import { Figure } from './figure';
+
+/** How a series is drawn: a line (default), markers only, or a dashed guide line. */
+export type SeriesStyle = 'line' | 'markers' | 'dashed';
 
 export interface Series {
   name: string;
   x: ArrayLike<number>;
   y: ArrayLike<number>;
+  style?: SeriesStyle;
+  colour?: string;
+}
+
+/** A Plotly scatter trace of a series, drawn in its style. */
+function seriesTrace(s: Series): object {
+  const colour = s.colour === undefined ? {} : { color: s.colour };
+  const style = s.style ?? 'line';
+  if (style === 'markers') return { type: 'scatter', mode: 'markers', name: s.name, x: arr(s.x), y: arr(s.y), marker: { size: 8, ...colour } };
+  return { type: 'scatter', mode: 'lines', name: s.name, x: arr(s.x), y: arr(s.y),
+    line: { ...(style === 'dashed' ? { dash: 'dash', color: 'gray' } : {}), ...colour } };
 }
 
 const arr = (a: ArrayLike<number>) => Array.from(a);
@@ -24,12 +38,15 @@ export function windowedMean(values: ArrayLike<number>, window: number): number[
 }
 
 /** Lines over a shared x axis, with a legend. */
-export function lines(series: Series[], layout: { title: string; xTitle?: string; yTitle?: string; height?: number }): Figure {
+export function lines(series: Series[], layout: { title: string; xTitle?: string; yTitle?: string; height?: number;
+  /** logarithmic axes */
+  xLog?: boolean; yLog?: boolean; }): Figure {
+  const log = (on?: boolean) => (on ? { type: 'log' } : {});
   return {
-    data: series.map((s) => ({ type: 'scatter', mode: 'lines', name: s.name, x: arr(s.x), y: arr(s.y) })),
+    data: series.map(seriesTrace),
     layout: {
       title: { text: layout.title }, height: layout.height ?? 420,
-      xaxis: { title: { text: layout.xTitle ?? '' } }, yaxis: { title: { text: layout.yTitle ?? '' } },
+      xaxis: { title: { text: layout.xTitle ?? '' }, ...log(layout.xLog) }, yaxis: { title: { text: layout.yTitle ?? '' }, ...log(layout.yLog) },
     },
   };
 }
@@ -60,20 +77,27 @@ export interface HistogramSeries {
   edges: ArrayLike<number>;
   /** density (or counts) per bin. */
   values: ArrayLike<number>;
+  /** a colour and a line width, to set one series apart (the input beside the outputs, say) */
+  colour?: string;
+  width?: number;
 }
 
 /** Overlaid histograms, one step line per layer with a legend (the lecture plots `hx[:-1], hy`). */
-export function histograms(series: HistogramSeries[], layout: { title: string; xTitle?: string; height?: number }): Figure {
+export function histograms(series: HistogramSeries[], layout: { title: string; xTitle?: string; height?: number;
+  /** the x range shown (default: all of the data) */
+  xRange?: [number, number]; }): Figure {
   return {
     data: series.map((s) => {
       // A step line over the bins: each value holds from its left edge to the next; repeating the
       // last value at the last edge gives the last bin its width.
       const values = arr(s.values);
-      return { type: 'scatter', mode: 'lines', name: s.name, x: arr(s.edges), y: [...values, values[values.length - 1]], line: { shape: 'hv' } };
+      const line = { shape: 'hv', ...(s.colour === undefined ? {} : { color: s.colour }), ...(s.width === undefined ? {} : { width: s.width }) };
+      return { type: 'scatter', mode: 'lines', name: s.name, x: arr(s.edges), y: [...values, values[values.length - 1]], line };
     }),
     layout: {
       title: { text: layout.title }, height: layout.height ?? 420,
-      xaxis: { title: { text: layout.xTitle ?? 'value' } }, yaxis: { title: { text: 'density' } },
+      xaxis: { title: { text: layout.xTitle ?? 'value' }, ...(layout.xRange ? { range: layout.xRange } : {}) },
+      yaxis: { title: { text: 'density' } },
     },
   };
 }

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { histograms, sideBySide } from '../../lib/viz/plots';
+import { histograms, lines, sideBySide } from '../../lib/viz/plots';
 import { num } from '../../lib/tensor/ops';
 import { ArgumentError } from '../../lib/check';
 
@@ -57,4 +57,28 @@ test('num reads a scalar expression and releases its tensors', () => {
   assert.equal(tf.memory().numTensors, before);
   assert.throws(() => num(() => x), ArgumentError);
   x.dispose();
+});
+
+test('lines and histograms draw what notebook 03 used to patch in: markers, a dashed guide, log axes, an x range, a set-apart series', () => {
+  const fig = lines(
+    [
+      { name: 'measured', x: [1, 10], y: [2, 20], style: 'markers' },
+      { name: 'model', x: [1, 10], y: [2, 20] },
+      { name: 'guide', x: [1, 10], y: [1, 1], style: 'dashed' },
+    ],
+    { title: 't', xLog: true, yLog: true },
+  );
+  const [measured, model, guide] = fig.data as { mode: string; line?: { dash?: string } }[];
+  assert.equal(measured.mode, 'markers');
+  assert.equal(model.mode, 'lines');
+  assert.equal(guide.line?.dash, 'dash');
+  const layout = fig.layout as Record<string, { type?: string; range?: number[] }>;
+  assert.equal(layout.xaxis.type, 'log');
+  assert.equal(layout.yaxis.type, 'log');
+  const h = histograms([{ name: 'x', edges: [0, 1], values: [1], colour: 'gray', width: 4 }], {
+    title: 'h',
+    xRange: [-20, 20],
+  });
+  assert.deepEqual((h.data[0] as { line: object }).line, { shape: 'hv', color: 'gray', width: 4 });
+  assert.deepEqual((h.layout as Record<string, { range?: number[] }>).xaxis.range, [-20, 20]);
 });
