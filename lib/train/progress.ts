@@ -27,7 +27,10 @@ export class Progress {
   private last = 0;
   private chartDue = false;
 
-  constructor(private readonly steps: number, private readonly enabled: boolean) {
+  constructor(
+    private readonly steps: number,
+    private readonly enabled: boolean,
+  ) {
     this.chart = this.live && enabled ? new LiveLossChart(steps) : undefined;
   }
 
@@ -47,7 +50,8 @@ export class Progress {
     const msPerStep = (now - this.t0) / done;
     const eta = Math.round((msPerStep * (this.steps - done)) / 1000);
     const bar = '#'.repeat(Math.round(frac * 30)).padEnd(30, '.');
-    const line = `step ${done.toLocaleString('en')}/${this.steps.toLocaleString('en')} [${bar}] ${(frac * 100).toFixed(0)}%  ` +
+    const line =
+      `step ${done.toLocaleString('en')}/${this.steps.toLocaleString('en')} [${bar}] ${(frac * 100).toFixed(0)}%  ` +
       `loss ${loss.toFixed(4)}  ${msPerStep.toFixed(2)} ms/step  ${done === this.steps ? 'done' : `${eta} s left`}`;
     if (this.live && done < this.steps) {
       this.chartDue = this.live.update({ 'text/plain': line }) && this.chart !== undefined;

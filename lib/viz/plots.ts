@@ -19,9 +19,16 @@ export interface Series {
 function seriesTrace(s: Series): object {
   const colour = s.colour === undefined ? {} : { color: s.colour };
   const style = s.style ?? 'line';
-  if (style === 'markers') return { type: 'scatter', mode: 'markers', name: s.name, x: arr(s.x), y: arr(s.y), marker: { size: 8, ...colour } };
-  return { type: 'scatter', mode: 'lines', name: s.name, x: arr(s.x), y: arr(s.y),
-    line: { ...(style === 'dashed' ? { dash: 'dash', color: 'gray' } : {}), ...colour } };
+  if (style === 'markers')
+    return { type: 'scatter', mode: 'markers', name: s.name, x: arr(s.x), y: arr(s.y), marker: { size: 8, ...colour } };
+  return {
+    type: 'scatter',
+    mode: 'lines',
+    name: s.name,
+    x: arr(s.x),
+    y: arr(s.y),
+    line: { ...(style === 'dashed' ? { dash: 'dash', color: 'gray' } : {}), ...colour },
+  };
 }
 
 const arr = (a: ArrayLike<number>) => Array.from(a);
@@ -38,15 +45,26 @@ export function windowedMean(values: ArrayLike<number>, window: number): number[
 }
 
 /** Lines over a shared x axis, with a legend. */
-export function lines(series: Series[], layout: { title: string; xTitle?: string; yTitle?: string; height?: number;
-  /** logarithmic axes */
-  xLog?: boolean; yLog?: boolean; }): Figure {
+export function lines(
+  series: Series[],
+  layout: {
+    title: string;
+    xTitle?: string;
+    yTitle?: string;
+    height?: number;
+    /** logarithmic axes */
+    xLog?: boolean;
+    yLog?: boolean;
+  },
+): Figure {
   const log = (on?: boolean) => (on ? { type: 'log' } : {});
   return {
     data: series.map(seriesTrace),
     layout: {
-      title: { text: layout.title }, height: layout.height ?? 420,
-      xaxis: { title: { text: layout.xTitle ?? '' }, ...log(layout.xLog) }, yaxis: { title: { text: layout.yTitle ?? '' }, ...log(layout.yLog) },
+      title: { text: layout.title },
+      height: layout.height ?? 420,
+      xaxis: { title: { text: layout.xTitle ?? '' }, ...log(layout.xLog) },
+      yaxis: { title: { text: layout.yTitle ?? '' }, ...log(layout.yLog) },
     },
   };
 }
@@ -55,19 +73,43 @@ export function lines(series: Series[], layout: { title: string; xTitle?: string
  * The loss curve: log10 loss per step (thinned to at most `maxPoints` points, so that the page
  * stays small) and its mean over windows of `window` steps, which shows the trend.
  */
-export function lossCurve(lossi: ArrayLike<number>, options: { title?: string; window?: number; maxPoints?: number } = {}): Figure {
+export function lossCurve(
+  lossi: ArrayLike<number>,
+  options: { title?: string; window?: number; maxPoints?: number } = {},
+): Figure {
   const window = options.window ?? Math.max(1, Math.min(1000, Math.floor(lossi.length / 20)));
   const every = Math.max(1, Math.ceil(lossi.length / (options.maxPoints ?? 4000)));
   const steps: number[] = [];
   const raw: number[] = [];
-  for (let i = 0; i < lossi.length; i += every) { steps.push(i); raw.push(lossi[i]); }
+  for (let i = 0; i < lossi.length; i += every) {
+    steps.push(i);
+    raw.push(lossi[i]);
+  }
   const means = windowedMean(lossi, window);
   return {
     data: [
-      { type: 'scattergl', mode: 'lines', name: every > 1 ? `log10 loss (every ${every}th step)` : 'log10 loss per step', x: steps, y: raw, line: { width: 1, color: 'rgba(31,119,180,0.35)' } },
-      { type: 'scatter', mode: 'lines', name: `mean over ${window} steps`, x: means.map((_, k) => k * window + (window - 1) / 2), y: means, line: { width: 2.5, color: '#d62728' } },
+      {
+        type: 'scattergl',
+        mode: 'lines',
+        name: every > 1 ? `log10 loss (every ${every}th step)` : 'log10 loss per step',
+        x: steps,
+        y: raw,
+        line: { width: 1, color: 'rgba(31,119,180,0.35)' },
+      },
+      {
+        type: 'scatter',
+        mode: 'lines',
+        name: `mean over ${window} steps`,
+        x: means.map((_, k) => k * window + (window - 1) / 2),
+        y: means,
+        line: { width: 2.5, color: '#d62728' },
+      },
     ],
-    layout: { title: { text: options.title ?? 'Training loss' }, xaxis: { title: { text: 'step' } }, yaxis: { title: { text: 'log10(loss)' } } },
+    layout: {
+      title: { text: options.title ?? 'Training loss' },
+      xaxis: { title: { text: 'step' } },
+      yaxis: { title: { text: 'log10(loss)' } },
+    },
   };
 }
 
@@ -83,19 +125,38 @@ export interface HistogramSeries {
 }
 
 /** Overlaid histograms, one step line per layer with a legend (the lecture plots `hx[:-1], hy`). */
-export function histograms(series: HistogramSeries[], layout: { title: string; xTitle?: string; height?: number;
-  /** the x range shown (default: all of the data) */
-  xRange?: [number, number]; }): Figure {
+export function histograms(
+  series: HistogramSeries[],
+  layout: {
+    title: string;
+    xTitle?: string;
+    height?: number;
+    /** the x range shown (default: all of the data) */
+    xRange?: [number, number];
+  },
+): Figure {
   return {
     data: series.map((s) => {
       // A step line over the bins: each value holds from its left edge to the next; repeating the
       // last value at the last edge gives the last bin its width.
       const values = arr(s.values);
-      const line = { shape: 'hv', ...(s.colour === undefined ? {} : { color: s.colour }), ...(s.width === undefined ? {} : { width: s.width }) };
-      return { type: 'scatter', mode: 'lines', name: s.name, x: arr(s.edges), y: [...values, values[values.length - 1]], line };
+      const line = {
+        shape: 'hv',
+        ...(s.colour === undefined ? {} : { color: s.colour }),
+        ...(s.width === undefined ? {} : { width: s.width }),
+      };
+      return {
+        type: 'scatter',
+        mode: 'lines',
+        name: s.name,
+        x: arr(s.edges),
+        y: [...values, values[values.length - 1]],
+        line,
+      };
     }),
     layout: {
-      title: { text: layout.title }, height: layout.height ?? 420,
+      title: { text: layout.title },
+      height: layout.height ?? 420,
       xaxis: { title: { text: layout.xTitle ?? 'value' }, ...(layout.xRange ? { range: layout.xRange } : {}) },
       yaxis: { title: { text: 'density' } },
     },
@@ -106,15 +167,34 @@ export function histograms(series: HistogramSeries[], layout: { title: string; x
  * The black-and-white image of a boolean matrix (rows x cols), white where true: the lecture's
  * `plt.imshow(h.abs() > 0.99, cmap='gray')`. A column all white is a dead neuron.
  */
-export function booleanImage(mask: ArrayLike<number>, rows: number, cols: number, layout: { title: string; xTitle?: string; yTitle?: string }): Figure {
+export function booleanImage(
+  mask: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  layout: { title: string; xTitle?: string; yTitle?: string },
+): Figure {
   const z: number[][] = [];
   for (let r = 0; r < rows; r++) z.push(Array.from({ length: cols }, (_, c) => (mask[r * cols + c] ? 1 : 0)));
   return {
-    data: [{ type: 'heatmap', z, zmin: 0, zmax: 1, colorscale: [[0, 'black'], [1, 'white']], showscale: false,
-      hovertemplate: `${layout.yTitle ?? 'row'} %{y}, ${layout.xTitle ?? 'column'} %{x}: %{z}<extra></extra>` }],
+    data: [
+      {
+        type: 'heatmap',
+        z,
+        zmin: 0,
+        zmax: 1,
+        colorscale: [
+          [0, 'black'],
+          [1, 'white'],
+        ],
+        showscale: false,
+        hovertemplate: `${layout.yTitle ?? 'row'} %{y}, ${layout.xTitle ?? 'column'} %{x}: %{z}<extra></extra>`,
+      },
+    ],
     layout: {
-      title: { text: layout.title }, height: Math.max(260, Math.min(700, 40 + rows * 12)),
-      xaxis: { title: { text: layout.xTitle ?? '' }, showgrid: false }, yaxis: { title: { text: layout.yTitle ?? '' }, autorange: 'reversed', showgrid: false },
+      title: { text: layout.title },
+      height: Math.max(260, Math.min(700, 40 + rows * 12)),
+      xaxis: { title: { text: layout.xTitle ?? '' }, showgrid: false },
+      yaxis: { title: { text: layout.yTitle ?? '' }, autorange: 'reversed', showgrid: false },
     },
   };
 }
@@ -123,7 +203,11 @@ export function booleanImage(mask: ArrayLike<number>, rows: number, cols: number
  * The update:data ratio over time: log10(std(lr * grad) / std(data)) per weight and step, with the
  * guide line at -3 (updates about 1/1000 of the values: the lecture's rule of thumb).
  */
-export function updateRatios(ud: number[][], names: string[], options: { title?: string; guide?: number; only?: (name: string, k: number) => boolean } = {}): Figure {
+export function updateRatios(
+  ud: number[][],
+  names: string[],
+  options: { title?: string; guide?: number; only?: (name: string, k: number) => boolean } = {},
+): Figure {
   const guide = options.guide ?? -3;
   const steps = ud.map((_, i) => i);
   const data: object[] = [];
@@ -131,16 +215,42 @@ export function updateRatios(ud: number[][], names: string[], options: { title?:
     if (options.only && !options.only(name, k)) return;
     data.push({ type: 'scatter', mode: 'lines', name, x: steps, y: ud.map((row) => row[k]) });
   });
-  data.push({ type: 'scatter', mode: 'lines', name: `guide (${guide})`, x: [0, Math.max(1, ud.length - 1)], y: [guide, guide], line: { color: 'black', dash: 'dash' } });
+  data.push({
+    type: 'scatter',
+    mode: 'lines',
+    name: `guide (${guide})`,
+    x: [0, Math.max(1, ud.length - 1)],
+    y: [guide, guide],
+    line: { color: 'black', dash: 'dash' },
+  });
   return {
     data,
-    layout: { title: { text: options.title ?? 'update:data ratio' }, xaxis: { title: { text: 'step' } }, yaxis: { title: { text: 'log10(std(lr·grad) / std(data))' } } },
+    layout: {
+      title: { text: options.title ?? 'update:data ratio' },
+      xaxis: { title: { text: 'step' } },
+      yaxis: { title: { text: 'log10(std(lr·grad) / std(data))' } },
+    },
   };
 }
 
 /** Plotly's default colour cycle, then darker variants (enough for 5 layers and 7 weights). */
-const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf',
-  '#393b79', '#637939', '#8c6d31', '#843c39', '#7b4173'];
+const PALETTE = [
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#d62728',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#7f7f7f',
+  '#bcbd22',
+  '#17becf',
+  '#393b79',
+  '#637939',
+  '#8c6d31',
+  '#843c39',
+  '#7b4173',
+];
 
 /**
  * Figures side by side in a grid (for comparing experiments at a glance). Traces with the same
@@ -150,8 +260,13 @@ export function grid(figures: Figure[], columns: number, title: string, height =
   const rows = Math.ceil(figures.length / columns);
   const data: object[] = [];
   const colours = new Map<string, string>();
-  const layout: Record<string, unknown> = { title: { text: title }, height: rows * height + 90, margin: { t: 90 },
-    grid: { rows, columns, pattern: 'independent', ygap: 0.35 }, annotations: [] as object[] };
+  const layout: Record<string, unknown> = {
+    title: { text: title },
+    height: rows * height + 90,
+    margin: { t: 90 },
+    grid: { rows, columns, pattern: 'independent', ygap: 0.35 },
+    annotations: [] as object[],
+  };
   figures.forEach((f, k) => {
     const suffix = k === 0 ? '' : String(k + 1);
     for (const trace of f.data as { name?: string; line?: object }[]) {
@@ -159,11 +274,27 @@ export function grid(figures: Figure[], columns: number, title: string, height =
       const first = !colours.has(name);
       if (first) colours.set(name, PALETTE[colours.size % PALETTE.length]);
       const colour = (trace.line as { color?: string } | undefined)?.color ?? colours.get(name);
-      data.push({ ...trace, xaxis: `x${suffix}`, yaxis: `y${suffix}`, legendgroup: name, showlegend: first,
-        line: { ...trace.line, color: colour }, marker: { color: colour } });
+      data.push({
+        ...trace,
+        xaxis: `x${suffix}`,
+        yaxis: `y${suffix}`,
+        legendgroup: name,
+        showlegend: first,
+        line: { ...trace.line, color: colour },
+        marker: { color: colour },
+      });
     }
     const sub = (f.layout?.title as { text?: string } | undefined)?.text;
-    (layout.annotations as object[]).push({ text: sub ?? '', showarrow: false, xref: `x${suffix} domain`, yref: `y${suffix} domain`, x: 0.5, y: 1.08, yanchor: 'bottom', font: { size: 12 } });
+    (layout.annotations as object[]).push({
+      text: sub ?? '',
+      showarrow: false,
+      xref: `x${suffix} domain`,
+      yref: `y${suffix} domain`,
+      x: 0.5,
+      y: 1.08,
+      yanchor: 'bottom',
+      font: { size: 12 },
+    });
     layout[`xaxis${suffix}`] = { ...(f.layout?.xaxis as object), title: undefined };
     layout[`yaxis${suffix}`] = { ...(f.layout?.yaxis as object), title: undefined };
   });
@@ -175,8 +306,11 @@ export function grid(figures: Figure[], columns: number, title: string, height =
  * two experiments: a trace keeps its colour in every panel (matched by name) and has one legend entry;
  * with `sameYRange` every panel gets the y range of the tallest, so that heights compare.
  */
-export function sideBySide(panels: { figure: Figure; title: string }[], title: string,
-  options: { sameYRange?: boolean; height?: number } = {}): Figure {
+export function sideBySide(
+  panels: { figure: Figure; title: string }[],
+  title: string,
+  options: { sameYRange?: boolean; height?: number } = {},
+): Figure {
   const titled = panels.map((p) => ({ ...p.figure, layout: { ...p.figure.layout, title: { text: p.title } } }));
   const fig = grid(titled, panels.length, title, options.height ?? 380);
   const layout: Record<string, unknown> = { ...fig.layout, showlegend: true, margin: { t: 90, r: 20, b: 50, l: 60 } };
