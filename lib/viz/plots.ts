@@ -325,3 +325,142 @@ export function sideBySide(
   }
   return { data: fig.data, layout };
 }
+
+/** One step of a density slider: its label and the values of each curve at that step. */
+export interface SliderFrame {
+  label: string;
+  /** one array per curve, in the order of `names` */
+  curves: ArrayLike<number>[];
+}
+
+/**
+ * Density curves that change with a slider (every step precomputed, so the figure also works in an
+ * exported page without a kernel): the same `bins` over the range of every value of every step, so
+ * that the curves compare as the slider moves; each curve's legend gives its mean and std at the step.
+ */
+export function densitySlider(
+  frames: SliderFrame[],
+  names: string[],
+  layout: { title: string; xTitle?: string; bins?: number; colours?: string[]; prefix?: string },
+): Figure {
+  const bins = layout.bins ?? 40;
+  let lowest = Infinity;
+  let highest = -Infinity;
+  for (const f of frames) {
+    for (const c of f.curves) {
+      for (let i = 0; i < c.length; i++) {
+        lowest = Math.min(lowest, c[i]);
+        highest = Math.max(highest, c[i]);
+      }
+    }
+  }
+  const width = (highest - lowest) / bins || 1;
+  const centres = Array.from({ length: bins }, (_, i) => lowest + (i + 0.5) * width);
+  const density = (v: ArrayLike<number>) => {
+    const counts = new Array(bins).fill(0);
+    for (let i = 0; i < v.length; i++) counts[Math.min(bins - 1, Math.floor((v[i] - lowest) / width))] += 1;
+    return counts.map((c) => c / v.length / width);
+  };
+  const stats = (v: ArrayLike<number>) => {
+    const a = Array.from(v);
+    const mean = a.reduce((s, x) => s + x, 0) / a.length;
+    const std = Math.sqrt(a.reduce((s, x) => s + (x - mean) ** 2, 0) / Math.max(1, a.length - 1));
+    return `mean ${mean.toFixed(2)}, std ${std.toFixed(2)}`;
+  };
+  const restyles = frames.map((f) => ({
+    y: f.curves.map(density),
+    name: f.curves.map((c, k) => `${names[k]}: ${stats(c)}`),
+  }));
+  const colours = layout.colours ?? PALETTE;
+  const curveIndices = names.map((_, k) => k);
+  return {
+    data: names.map((_, k) => ({
+      type: 'scatter',
+      mode: 'lines',
+      x: centres,
+      y: restyles[0].y[k],
+      name: restyles[0].name[k],
+      line: { shape: 'hvh', color: colours[k % colours.length], width: 2.5 },
+    })),
+    layout: {
+      title: { text: layout.title },
+      height: 520,
+      xaxis: { title: { text: layout.xTitle ?? 'value' } },
+      yaxis: { title: { text: 'density' } },
+      legend: { x: 0.01, y: 0.99 },
+      sliders: [
+        {
+          active: 0,
+          pad: { t: 50 },
+          currentvalue: { prefix: layout.prefix ?? '' },
+          steps: frames.map((f, i) => ({ label: f.label, method: 'restyle', args: [restyles[i], curveIndices] })),
+        },
+      ],
+    },
+  };
+}
+
+/** A function and its derivative sampled at `x` (the derivative from `tf.grad`, say). */
+export interface FunctionCurve {
+  name: string;
+  x: ArrayLike<number>;
+  y: ArrayLike<number>;
+  dy: ArrayLike<number>;
+  colour?: string;
+}
+
+/**
+ * Functions (left) and their derivatives (right), one colour and one legend entry per function; `bands`
+ * shade x ranges of the derivative panel (where a derivative is nearly 0, say), with a label.
+ */
+export function functionsAndDerivatives(
+  curves: FunctionCurve[],
+  layout: {
+    title: string;
+    yRange?: [number, number];
+    dyRange?: [number, number];
+    bands?: { from: number; to: number; label: string }[];
+  },
+): Figure {
+  const data = curves.flatMap((c, k) => {
+    const line = { color: c.colour ?? PALETTE[k % PALETTE.length] };
+    const common = { type: 'scatter', mode: 'lines', name: c.name, legendgroup: c.name, x: arr(c.x), line };
+    return [
+      { ...common, y: arr(c.y) },
+      { ...common, y: arr(c.dy), showlegend: false, xaxis: 'x2', yaxis: 'y2' },
+    ];
+  });
+  const bands = layout.bands ?? [];
+  return {
+    data,
+    layout: {
+      title: { text: layout.title },
+      height: 460,
+      grid: { rows: 1, columns: 2, pattern: 'independent' },
+      xaxis: { title: { text: 'x' } },
+      yaxis: { title: { text: 'f(x)' }, ...(layout.yRange ? { range: layout.yRange } : {}) },
+      xaxis2: { title: { text: 'x' } },
+      yaxis2: { title: { text: "f'(x)" }, ...(layout.dyRange ? { range: layout.dyRange } : {}) },
+      shapes: bands.map((b) => ({
+        type: 'rect',
+        xref: 'x2',
+        yref: 'paper',
+        x0: b.from,
+        x1: b.to,
+        y0: 0,
+        y1: 1,
+        fillcolor: 'rgba(128,128,128,0.15)',
+        line: { width: 0 },
+      })),
+      annotations: bands.map((b) => ({
+        text: b.label,
+        showarrow: false,
+        xref: 'x2',
+        yref: 'y2',
+        x: (b.from + b.to) / 2,
+        y: 0.5,
+        font: { size: 11, color: 'gray' },
+      })),
+    },
+  };
+}

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { histograms, lines, sideBySide } from '../../lib/viz/plots';
+import { densitySlider, functionsAndDerivatives, histograms, lines, sideBySide } from '../../lib/viz/plots';
 import { num } from '../../lib/tensor/ops';
 import { ArgumentError } from '../../lib/check';
 
@@ -81,4 +81,53 @@ test('lines and histograms draw what notebook 03 used to patch in: markers, a da
   });
   assert.deepEqual((h.data[0] as { line: object }).line, { shape: 'hv', color: 'gray', width: 4 });
   assert.deepEqual((h.layout as Record<string, { range?: number[] }>).xaxis.range, [-20, 20]);
+});
+
+test('densitySlider: shared bins over every step, one restyle per step, densities that integrate to 1', () => {
+  const frames = [
+    {
+      label: '0',
+      curves: [
+        [0, 1, 2, 3],
+        [1, 1, 1, 2],
+      ],
+    },
+    {
+      label: '10',
+      curves: [
+        [4, 5, 6, 7],
+        [2, 2, 3, 3],
+      ],
+    },
+  ];
+  const fig = densitySlider(frames, ['a', 'b'], { title: 's', bins: 7, prefix: 'step ' });
+  const traces = fig.data as { x: number[]; y: number[]; name: string }[];
+  assert.equal(traces.length, 2);
+  assert.equal(traces[0].x.length, 7);
+  assert.match(traces[0].name, /^a: mean 1\.50, std 1\.29$/);
+  const slider = (fig.layout as { sliders: { steps: { label: string; args: [{ y: number[][] }, number[]] }[] }[] })
+    .sliders[0];
+  assert.deepEqual(
+    slider.steps.map((s) => s.label),
+    ['0', '10'],
+  );
+  const width = traces[0].x[1] - traces[0].x[0];
+  for (const step of slider.steps) {
+    assert.deepEqual(step.args[1], [0, 1]);
+    for (const y of step.args[0].y) assert.ok(Math.abs(y.reduce((s, v) => s + v, 0) * width - 1) < 1e-12);
+  }
+});
+
+test('functionsAndDerivatives: a function and its derivative per colour, one legend entry, shaded bands', () => {
+  const fig = functionsAndDerivatives([{ name: 'f', x: [0, 1], y: [0, 1], dy: [1, 1] }], {
+    title: 't',
+    bands: [{ from: 2, to: 3, label: 'flat' }],
+  });
+  const traces = fig.data as { showlegend?: boolean; xaxis?: string; line: { color: string } }[];
+  assert.equal(traces.length, 2);
+  assert.equal(traces[1].xaxis, 'x2');
+  assert.equal(traces[1].showlegend, false);
+  assert.equal(traces[0].line.color, traces[1].line.color);
+  const layout = fig.layout as { shapes: { x0: number; x1: number }[]; annotations: { text: string }[] };
+  assert.deepEqual([layout.shapes[0].x0, layout.shapes[0].x1, layout.annotations[0].text], [2, 3, 'flat']);
 });
