@@ -3,7 +3,7 @@
  * enters the library and in its words: which function, which argument, the value it got, and what is
  * allowed (`train: steps must be an integer >= 0, got 2.5`).
  */
-import { envVar } from './env';
+import { envVar } from './env/host';
 
 /** A wrong argument or setting (a mistake of the caller, not a failure of the library). */
 export class ArgumentError extends Error {

@@ -1,5 +1,5 @@
 /** What the page and its training worker say to each other (postMessage). */
-import type { Figure } from '../lib/plotly';
+import type { Figure } from '../lib/viz/figure';
 import type { Settings } from './settings';
 
 export type ToWorker =
@@ -7,7 +7,7 @@ export type ToWorker =
   /** Stop after the current stretch of steps (a fraction of a second), then report as at the end. */
   | { type: 'stop' };
 
-/** The four pictures of lib/experiments.ts and the loss curve, ready for Plotly. */
+/** The four pictures of lib/viz/pictures.ts and the loss curve, ready for Plotly. */
 export interface Pictures {
   forward: Figure;
   backward: Figure;

@@ -4,20 +4,21 @@
  *
  * The steps are those of notebook 10's `experiment` (and the same numbers as notebook 06's run): the
  * network from the seed, `train` with the update:data ratios, each stretch of steps ending with one
- * `sgdStep` that keeps the gradients for the third picture. The generator draws the same minibatches
+ * `sgdStepKeepingGrads` that keeps the gradients for the third picture. The generator draws the same minibatches
  * in the same order whatever the stretches are, so the numbers do not depend on them.
  */
 import * as tf from '@tensorflow/tfjs';
 import kernelBytes from '../lib/assembly/build/kernels.wasm';
 import { useKernelModule } from '../lib/compile/simd';
-import { buildVocabulary, splitDataset, Dataset } from '../lib/data';
-import * as ex from '../lib/experiments';
-import { registerKernelFixes } from '../lib/kernels';
-import { retainGrad } from '../lib/layers';
-import { DeepNetwork } from '../lib/models';
-import { lossCurve } from '../lib/plots';
-import { Generator } from '../lib/random';
-import { formatStep, train } from '../lib/train';
+import { buildVocabulary, splitDataset, Dataset } from '../lib/data/dataset';
+import * as ex from '../lib/viz/pictures';
+import { registerKernelFixes } from '../lib/env/kernel-fixes';
+import { retainGrad } from '../lib/nn/layers';
+import { DeepNetwork } from '../lib/nn/models';
+import { lossCurve } from '../lib/viz/plots';
+import { Generator } from '../lib/tensor/random';
+import { sgdStepKeepingGrads, train } from '../lib/train/loop';
+import { formatStep } from '../lib/train/progress';
 import type { FromWorker, Pictures, ToWorker } from './messages';
 import { Settings } from './settings';
 
@@ -39,7 +40,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
   else run(event.data.settings).catch((e) => send({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
 };
 
-/** As lib/backend.ts's initBackend, but always TensorFlow.js's plain JavaScript backend (see README). */
+/** As lib/env/backend.ts's initBackend, but always TensorFlow.js's plain JavaScript backend (see README). */
 async function setUp(): Promise<void> {
   tf.enableProdMode();
   registerKernelFixes();
@@ -47,7 +48,7 @@ async function setUp(): Promise<void> {
   useKernelModule(kernelBytes);
 }
 
-/** The notebooks' training set: the names shuffled with seed 42, the first 80% (lib/names.ts loadData). */
+/** The notebooks' training set: the names shuffled with seed 42, the first 80% (lib/data/names.ts loadData). */
 function trainingSet(words: string[]): Dataset {
   const vocab = buildVocabulary(words);
   return splitDataset(words, 3, 42, vocab).train;
@@ -77,7 +78,7 @@ async function run(settings: Settings): Promise<void> {
   let msPerStep = 0;
   try {
     while (done < steps && !stopAsked) {
-      // A stretch ends at every printed step (0, 1000, ...), whose loss its sgdStep returns exactly,
+      // A stretch ends at every printed step (0, 1000, ...), whose loss its sgdStepKeepingGrads returns exactly,
       // and is long enough for about STRETCH_MS of work (10 steps first, to measure how long one takes).
       const nextPrinted = Math.ceil(done / PRINT_EVERY) * PRINT_EVERY;
       const wanted = done === 0 ? 1 : msPerStep === 0 ? 10 : Math.max(1, Math.round(STRETCH_MS / msPerStep));
@@ -90,7 +91,7 @@ async function run(settings: Settings): Promise<void> {
           lossi.push(...part.lossi);
           ud.push(...part.ud);
         }
-        const last = ex.sgdStep({ parameters, loss: net.loss, data: trainSet, generator: g, lr });
+        const last = sgdStepKeepingGrads({ parameters, loss: net.loss, data: trainSet, generator: g, lr });
         lossi.push(Math.log10(last.loss));
         ud.push(last.ud);
         done += n;
@@ -117,7 +118,7 @@ async function run(settings: Settings): Promise<void> {
 }
 
 /**
- * The four pictures of lib/experiments.ts at the last step, the loss curve so far, and the lines the
+ * The four pictures of lib/viz/pictures.ts at the last step, the loss curve so far, and the lines the
  * notebooks print with the pictures (those of notebook 10's experiments).
  */
 function pictures(net: DeepNetwork, parameters: tf.Variable[], names: string[], grads: tf.NamedTensorMap,

@@ -15,7 +15,7 @@
 import * as esbuild from 'esbuild';
 import * as fs from 'fs';
 import * as path from 'path';
-import { loadNames } from '../lib/names';
+import { loadNames } from '../lib/data/names';
 
 const ROOT = path.resolve(__dirname, '..');
 /** The page may not weigh more (plotly.js alone is 4.6 MB). */
@@ -31,7 +31,7 @@ async function bundle(entry: string, options: esbuild.BuildOptions): Promise<str
   const result = await esbuild.build({
     entryPoints: [path.join(ROOT, 'playground', entry)], bundle: true, write: false, format: 'iife',
     platform: 'browser', target: 'es2020', legalComments: 'none', logLevel: 'error',
-    keepNames: true,   // lib/layers.ts names a layer by its class (Tanh, Linear), also in minified code
+    keepNames: true,   // lib/nn/layers.ts names a layer by its class (Tanh, Linear), also in minified code
     ...options,
   });
   return result.outputFiles![0].text;   // (there with write: false)

@@ -2,7 +2,7 @@
 HTML page that works offline, with an index linking them in order.
 
 Figures come from the kernel as Plotly's MIME type alone (tslab's public display sends one MIME type
-per output, see lib/display.ts); `complete_bundles` adds to each the text/html fallback (drawn by the
+per output, see lib/viz/display.ts); `complete_bundles` adds to each the text/html fallback (drawn by the
 page's plotly.js) and text/plain, so that the executed notebook holds the whole bundle.
 
 Run through `npm start` (tools/run-notebooks.js), which sets up the environment and checks the
@@ -54,7 +54,7 @@ def title_of(nb, fallback):
 
 
 def backend_of(nb):
-    """The backend the notebook printed (lib/backend.ts prints it once per kernel)."""
+    """The backend the notebook printed (lib/env/backend.ts prints it once per kernel)."""
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             text = out.get("text") or "".join(out.get("data", {}).get("text/plain", ""))

@@ -3,7 +3,7 @@
 // the playground (dist/playground.html, tools/build-playground.ts).
 // Arguments pass through to tools/execute_notebooks.py (--out DIR, --only NAME ...).
 //
-// First the settings and the data are checked (lib/settings.ts), before any kernel starts: a wrong
+// First the settings and the data are checked (lib/env/settings.ts), before any kernel starts: a wrong
 // MAKEMORE_* value or a missing names.txt fails in seconds, with one message. Signals (Ctrl+C, a closed
 // terminal) are passed to the Python runner, which ends its kernels and says so in one line; this
 // launcher waits for it.
@@ -13,7 +13,7 @@ const { spawn, spawnSync } = require('child_process');
 const { ROOT, venvPython, jupyterEnv } = require('./common');
 
 const check = spawnSync(process.execPath, ['--import', 'tsx', '-e',
-  "(async () => { try { await require('./lib/settings').checkSettings(); } catch (e) { " +
+  "(async () => { try { await require('./lib/env/settings').checkSettings(); } catch (e) { " +
   "process.stderr.write(`[makemore] error: ${e.message}\\n`); process.exit(1); } })()"], {
   cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: process.env,
 });

@@ -1,11 +1,14 @@
 /** An executed notebook (from the runner's output folder), read for tests. */
 import * as fs from 'fs';
 import * as path from 'path';
-import { PLOTLY_MIME, tableText } from '../../lib/display';
-import { LIVE_CHART_META } from '../../lib/livechart';
+import { PLOTLY_MIME, tableText } from '../../lib/viz/display';
+import { LIVE_CHART_META } from '../../lib/viz/livechart';
 
 export interface Output { output_type: string; name?: string; text?: string | string[]; data?: Record<string, any> }
 interface Cell { cell_type: string; source: string | string[]; outputs?: Output[] }
+
+/** `text` as a regular expression that matches it literally. */
+export const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export const join = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : t ?? '');
 

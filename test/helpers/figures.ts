@@ -1,5 +1,5 @@
 /** The Plotly figures of an executed notebook, as the kernel sent them (Plotly's MIME type), for checks. */
-import { PLOTLY_MIME } from '../../lib/display';
+import { PLOTLY_MIME } from '../../lib/viz/display';
 import { ExecutedNotebook, join } from './executed';
 
 export interface Trace { name?: string; x?: number[]; y?: number[]; xaxis?: string; yaxis?: string }

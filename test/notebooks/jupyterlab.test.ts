@@ -13,7 +13,7 @@ import * as path from 'path';
 import { Browser, Page } from 'playwright-core';
 import { NAMES_FILE, ROOT } from '../helpers/paths';
 import { launch } from '../helpers/browser';
-import { PLOTLY_MIME } from '../../lib/display';
+import { PLOTLY_MIME } from '../../lib/viz/display';
 import { Lab, startLab } from '../helpers/jupyterlab';
 
 let browser: Browser;

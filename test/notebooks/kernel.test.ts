@@ -3,15 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { ROOT } from '../helpers/paths';
-import { kernelSession, outputText, KernelResult } from '../helpers/kernel';
-import { PLOTLY_MIME } from '../../lib/display';
+import { kernelSession, outputText } from '../helpers/kernel';
+import { PLOTLY_MIME } from '../../lib/viz/display';
 
 const session = (steps: object[]) => kernelSession(steps);
 const text = outputText;
-type Result = KernelResult;
 
 test('the whole library compiles and loads in tslab (TypeScript 5.0, CommonJS)', () => {
   const [r] = session([{ execute: `import * as mm from './lib/index';\nimport * as tslab from 'tslab';\nconsole.log('ts ' + tslab.versions.typescript, typeof mm.DeepNetwork, typeof mm.train, typeof mm.Generator);` }]);
@@ -142,7 +140,7 @@ import * as os from 'os';\nconst src = fs.readFileSync('${rel}', 'utf8');\nfs.un
 
 // Kernel > Interrupt (issue 13): SIGINT to the kernel, as JupyterLab sends it, during a long training cell. mm.train
 // used to add its SIGINT listener while tslab ran the cell in vm.runInThisContext({ breakOnSigint: true }), which
-// left the signal's action at "exit": the kernel died with every variable (lib/interrupt.ts).
+// left the signal's action at "exit": the kernel died with every variable (lib/train/interrupt.ts).
 test('Kernel > Interrupt during training stops it after a whole step; the kernel lives on with those parameters', () => {
   const results = session([
     { execute: `import * as mm from './lib/index';

@@ -12,7 +12,7 @@ import { NAMES_FILE, ROOT } from '../helpers/paths';
 import { launch, offlinePage } from '../helpers/browser';
 import { ExecutedNotebook, join } from '../helpers/executed';
 import { startLab } from '../helpers/jupyterlab';
-import { PLOTLY_MIME } from '../../lib/display';
+import { PLOTLY_MIME } from '../../lib/viz/display';
 
 const OUT = path.join(ROOT, 'dist', 'test');
 const NOTEBOOKS = fs.readdirSync(path.join(ROOT, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort()

@@ -10,15 +10,17 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Browser, Page } from 'playwright-core';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../lib/backend';
-import { splitDataset, Dataset } from '../../lib/data';
-import * as diag from '../../lib/diagnostics';
-import * as ex from '../../lib/experiments';
-import { retainGrad, Tanh } from '../../lib/layers';
-import { DeepNetwork, DeepNetworkOptions } from '../../lib/models';
-import { loadNames } from '../../lib/names';
-import { Generator } from '../../lib/random';
-import { formatStep, train } from '../../lib/train';
+import { initBackend } from '../../lib/env/backend';
+import { splitDataset, Dataset } from '../../lib/data/dataset';
+import * as diag from '../../lib/tensor/stats';
+import { formatLayerStats } from '../../lib/viz/format';
+import * as ex from '../../lib/viz/pictures';
+import { retainGrad, Tanh } from '../../lib/nn/layers';
+import { DeepNetwork, DeepNetworkOptions } from '../../lib/nn/models';
+import { loadNames } from '../../lib/data/names';
+import { Generator } from '../../lib/tensor/random';
+import { sgdStepKeepingGrads, train } from '../../lib/train/loop';
+import { formatStep } from '../../lib/train/progress';
 import { launch, offlinePage } from '../helpers/browser';
 import { EXPECTED } from '../helpers/expected';
 import { NAMES_FILE, ROOT } from '../helpers/paths';
@@ -51,7 +53,7 @@ async function notebook06() {
   await train({ parameters: net.parameters(), loss: net.loss, data: trainSet, generator: g, steps, learningRate: () => 0.1,
     printEvery: 0, progress: false, afterStep: (i, loss) => { if (i === 0) step0 = formatStep(0, steps, loss); } });
   const lines = net.layers.slice(0, -1).flatMap((layer, i) => (layer instanceof Tanh
-    ? [diag.formatLayerStats(i, layer.name, diag.layerStats(layer.name, layer.out!.dataSync()))] : []));
+    ? [formatLayerStats(i, layer.name, diag.layerStats(layer.name, layer.out!.dataSync()))] : []));
   net.dispose();
   return { step0, lines };
 }
@@ -63,7 +65,7 @@ async function notebook10() {
   retainGrad(net.layers);
   const parameters = net.parameters();
   await train({ parameters, loss: net.loss, data: trainSet, steps: 1000, learningRate: () => 0.1, generator: g, printEvery: 0, progress: false });
-  const last = ex.sgdStep({ parameters, loss: net.loss, data: trainSet, generator: g, lr: 0.1 });
+  const last = sgdStepKeepingGrads({ parameters, loss: net.loss, data: trainSet, generator: g, lr: 0.1 });
   const lines = { backward: ex.backwardPicture(net.layers).lines, weights: ex.parameterPicture(parameters, net.parameterNames(), last.grads).lines };
   Object.values(last.grads).forEach((t: tf.Tensor) => t.dispose());
   net.dispose();

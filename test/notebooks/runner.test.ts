@@ -23,7 +23,7 @@ test('a failing cell and a dying kernel are reported by notebook and cell; the o
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'makemore-runner-'));
   const out = path.join(dir, 'out');
   fs.writeFileSync(path.join(dir, 'a-good.ipynb'), notebook(['console.log("fine " + (6 * 7));',
-    "import { show } from './lib/plotly';\nshow({ data: [{ type: 'bar', y: [1, 2] }], layout: { title: { text: 'two <bars>' } } });"]));
+    "import { show } from './lib/viz/figure';\nshow({ data: [{ type: 'bar', y: [1, 2] }], layout: { title: { text: 'two <bars>' } } });"]));
   fs.writeFileSync(path.join(dir, 'b-throws.ipynb'), notebook(['console.log("first");', 'throw new Error("the loss is NaN");', 'console.log("never");']));
   fs.writeFileSync(path.join(dir, 'c-dies.ipynb'), notebook(['process.exit(3);']));
   fs.writeFileSync(path.join(dir, 'd-good.ipynb'), notebook(['console.log("still runs");']));
@@ -84,7 +84,7 @@ test('--only takes a name with or without .ipynb, or its number; an unknown one 
   const dir = tmp('runner-only');
   const out = path.join(dir, 'out');
   // The results file both the runner and JupyterLab use: the runner sets none (the test's env has none either).
-  fs.writeFileSync(path.join(dir, '01-first.ipynb'), notebook(["import { resultsFile } from './lib/results';\nconsole.log('results in ' + resultsFile());"]));
+  fs.writeFileSync(path.join(dir, '01-first.ipynb'), notebook(["import { resultsFile } from './lib/env/results';\nconsole.log('results in ' + resultsFile());"]));
   fs.writeFileSync(path.join(dir, '02-second.ipynb'), notebook(['console.log("second ran");']));
   fs.writeFileSync(path.join(dir, '10-tenth.ipynb'), notebook(['console.log("tenth ran");']));
   const env = { MAKEMORE_RESULTS: undefined };
@@ -197,7 +197,7 @@ test('--self-contained puts plotly.js into the page, which draws its figure offl
   const out = path.join(dir, 'out');
   fs.writeFileSync(path.join(dir, '06-other.ipynb'), notebook(['throw new Error("not this one");']));
   fs.writeFileSync(path.join(dir, '07-one.ipynb'), notebook([
-    "import { show } from './lib/plotly';\nshow({ data: [{ type: 'bar', x: ['a', 'b'], y: [1, 2] }], layout: { title: { text: 'two bars' } } });"]));
+    "import { show } from './lib/viz/figure';\nshow({ data: [{ type: 'bar', x: ['a', 'b'], y: [1, 2] }], layout: { title: { text: 'two bars' } } });"]));
   const r = spawnSync(process.execPath, [path.join(ROOT, 'tools', 'run-notebooks.js'), '--dir', dir, '--out', out, '--only', '7', '--self-contained'], {
     cwd: ROOT, encoding: 'utf8', timeout: 5 * 60 * 1000,
   });

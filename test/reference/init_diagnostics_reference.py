@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch reference values for lib/init.ts and lib/diagnostics.ts.
+"""PyTorch reference values for lib/nn/init.ts and lib/tensor/stats.ts.
 
     python test/reference/init_diagnostics_reference.py \
         --names data/names.txt --out test/fixtures/init-diagnostics.json
@@ -308,8 +308,8 @@ def formats(deep):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--names", required=True, help="path to names.txt")
-    ap.add_argument("--out", required=True, help="output JSON path")
+    ap.add_argument("--names", default="data/names.txt", help="path to names.txt (default: %(default)s)")
+    ap.add_argument("--out", default="test/fixtures/init-diagnostics.json", help="output JSON path (default: %(default)s)")
     ap.add_argument("--expected", default=os.path.join(os.path.dirname(__file__),
                                                        "../fixtures/torch-expected.json"),
                     help="the main fixture (torch_reference.py), checked against")

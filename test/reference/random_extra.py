@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Extra reference values for lib/random.ts (PyTorch's CPU generator and CPython's `random`).
+"""Extra reference values for lib/tensor/random.ts (PyTorch's CPU generator and CPython's `random`).
 
 ../shared/fixtures/torch-reference.json holds the values torch 1.13 produced; this script adds
 more cases from the torch installed here (2.13 was used), written to test/fixtures/random-extra.json:

@@ -629,8 +629,8 @@ def multinomial_sampling(data):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--names", required=True, help="path to names.txt")
-    ap.add_argument("--out", required=True, help="output JSON path")
+    ap.add_argument("--names", default="data/names.txt", help="path to names.txt (default: %(default)s)")
+    ap.add_argument("--out", default="test/fixtures/torch-expected.json", help="output JSON path (default: %(default)s)")
     ap.add_argument("--fixtures", default="../shared/fixtures/torch-reference.json",
                     help="torch 1.13 fixtures to compare the generator streams with")
     args = ap.parse_args()

@@ -7,7 +7,7 @@ import * as path from 'path';
 import { ROOT } from '../helpers/paths';
 
 function pick(env: Record<string, string>) {
-  const code = `require('./lib/backend').initBackend().then((b) => console.log('chosen=' + b + ' active=' + require('@tensorflow/tfjs').getBackend()))`;
+  const code = `require('./lib/env/backend').initBackend().then((b) => console.log('chosen=' + b + ' active=' + require('@tensorflow/tfjs').getBackend()))`;
   const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], {
     cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8',
   });
@@ -54,7 +54,7 @@ test('choosing the backend leaves no handler that turns stray errors into crashe
   // a closing socket) then killed it. After initBackend the process has the handlers it had before.
   const code = `const count = () => process.listeners('uncaughtException').length + process.listeners('unhandledRejection').length;
     const before = count();
-    require('./lib/backend').initBackend().then(() => console.log('handlers before=' + before + ' after=' + count()));`;
+    require('./lib/env/backend').initBackend().then(() => console.log('handlers before=' + before + ' after=' + count()));`;
   const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { cwd: ROOT, env: { ...process.env, MAKEMORE_BACKEND: 'wasm' }, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const m = r.stdout.match(/handlers before=(\d+) after=(\d+)/);

@@ -7,13 +7,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../lib/backend';
-import { load, loadCheckpoint, save } from '../../lib/checkpoint';
+import { initBackend } from '../../lib/env/backend';
+import { load, loadCheckpoint, save } from '../../lib/nn/checkpoint';
 import { NAMES_FILE, ROOT } from '../helpers/paths';
-import { DeepNetwork } from '../../lib/models';
-import { BatchNorm1d } from '../../lib/layers';
-import { Generator } from '../../lib/random';
-import { outputFile } from '../../lib/results';
+import { DeepNetwork } from '../../lib/nn/models';
+import { BatchNorm1d } from '../../lib/nn/layers';
+import { Generator } from '../../lib/tensor/random';
+import { outputFile } from '../../lib/env/results';
 
 const { venvPython } = require('../../tools/common');
 

@@ -5,15 +5,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../lib/backend';
-import { loadNames } from '../../lib/names';
-import { splitDataset, Split, Dataset } from '../../lib/data';
-import { Generator } from '../../lib/random';
-import { LossFn, evaluate, sgdStep, train } from '../../lib/train';
-import { crossEntropy, embed, parameter, randn } from '../../lib/ops';
-import { DeepNetwork, stageNetwork } from '../../lib/models';
+import { initBackend } from '../../lib/env/backend';
+import { loadNames } from '../../lib/data/names';
+import { splitDataset, Split, Dataset } from '../../lib/data/dataset';
+import { Generator } from '../../lib/tensor/random';
+import { LossFn, evaluate, sgdStep, train } from '../../lib/train/loop';
+import { crossEntropy, embed, parameter, randn } from '../../lib/tensor/ops';
+import { DeepNetwork, stageNetwork } from '../../lib/nn/models';
 import { compiledStep, testing, CompileCheckError } from '../../lib/compile/step';
-import { retainGrad } from '../../lib/layers';
+import { retainGrad } from '../../lib/nn/layers';
 import { NAMES_FILE } from '../helpers/paths';
 import { maxAbs, maxAbsDiff } from '../helpers/expected';
 

@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
-import { buildDataset, buildVocabulary, splitDataset } from '../../lib/data';
-import { loadNames } from '../../lib/names';
+import { buildDataset, buildVocabulary, splitDataset } from '../../lib/data/dataset';
+import { loadNames } from '../../lib/data/names';
 import { NAMES_FILE, TORCH_REFERENCE } from '../helpers/paths';
 
 const ref = JSON.parse(fs.readFileSync(TORCH_REFERENCE, 'utf8'));

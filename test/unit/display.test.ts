@@ -2,8 +2,8 @@
 // checked, and a figure's JSON gets the project's defaults under its own settings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PLOTLY_MIME, display, inNotebook, preferredEntry, showTable, tableText } from '../../lib/display';
-import { compactNumbers, figureBundle, figureJson, show } from '../../lib/plotly';
+import { PLOTLY_MIME, display, inNotebook, preferredEntry, showTable, tableText } from '../../lib/viz/display';
+import { compactNumbers, figureBundle, figureJson, show } from '../../lib/viz/figure';
 
 /** What `fn` prints with console.log. */
 function printed(fn: () => void): string {

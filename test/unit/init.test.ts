@@ -1,5 +1,5 @@
 /**
- * lib/init.ts (and Generator.normal / Generator.uniform of lib/random.ts) against torch 2.13.
+ * lib/nn/init.ts (and Generator.normal / Generator.uniform of lib/tensor/random.ts) against torch 2.13.
  *
  * - calculate_gain: test/fixtures/torch-expected.json (`calculate_gain`) and
  *   test/fixtures/init-diagnostics.json (`init.gains`, `init.errors`), exact.
@@ -13,7 +13,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { Generator } from '../../lib/random';
+import { Generator } from '../../lib/tensor/random';
 import {
   calculateGain,
   calculateFanInAndFanOut,
@@ -25,7 +25,7 @@ import {
   Nonlinearity,
   KaimingOptions,
   XavierOptions,
-} from '../../lib/init';
+} from '../../lib/nn/init';
 import { EXPECTED, INIT_DIAGNOSTICS } from '../helpers/expected';
 
 const REF = INIT_DIAGNOSTICS;

@@ -4,13 +4,13 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../lib/backend';
-import { loadNames } from '../../lib/names';
-import { splitDataset, Split } from '../../lib/data';
-import { Generator } from '../../lib/random';
-import { BatchNorm1d, Linear, Tanh, countParameters, retainGrad } from '../../lib/layers';
-import { DeepNetwork } from '../../lib/models';
-import { batch, train } from '../../lib/train';
+import { initBackend } from '../../lib/env/backend';
+import { loadNames } from '../../lib/data/names';
+import { splitDataset, Split } from '../../lib/data/dataset';
+import { Generator } from '../../lib/tensor/random';
+import { BatchNorm1d, Linear, Tanh, countParameters, retainGrad } from '../../lib/nn/layers';
+import { DeepNetwork } from '../../lib/nn/models';
+import { batch, train } from '../../lib/train/loop';
 import { NAMES_FILE } from '../helpers/paths';
 import { EXPECTED } from '../helpers/expected';
 

@@ -2,14 +2,14 @@
 // while training and its final Plotly figure; on a terminal, training shows its bar and nothing more.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LIVE_CHART_META, LossBuckets, bucketSize, lossChartFigure, lossChartSvg } from '../../lib/livechart';
-import { windowedMean } from '../../lib/plots';
-import { initBackend } from '../../lib/backend';
-import { loadNames } from '../../lib/names';
-import { splitDataset } from '../../lib/data';
-import { Generator } from '../../lib/random';
-import { stageNetwork } from '../../lib/models';
-import { train } from '../../lib/train';
+import { LIVE_CHART_META, LossBuckets, bucketSize, lossChartFigure, lossChartSvg } from '../../lib/viz/livechart';
+import { windowedMean } from '../../lib/viz/plots';
+import { initBackend } from '../../lib/env/backend';
+import { loadNames } from '../../lib/data/names';
+import { splitDataset } from '../../lib/data/dataset';
+import { Generator } from '../../lib/tensor/random';
+import { stageNetwork } from '../../lib/nn/models';
+import { train } from '../../lib/train/loop';
 import { NAMES_FILE } from '../helpers/paths';
 
 test('bucket sizes: 1000 for the lecture\'s 200,000 steps, at most about 200 points otherwise', () => {

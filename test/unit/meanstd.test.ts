@@ -5,14 +5,13 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'child_process';
-import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../lib/backend';
-import { loadNames } from '../../lib/names';
-import { splitDataset, Split } from '../../lib/data';
-import { Generator } from '../../lib/random';
-import { meanStdOver } from '../../lib/train';
-import { embed, randn } from '../../lib/ops';
+import { initBackend } from '../../lib/env/backend';
+import { loadNames } from '../../lib/data/names';
+import { splitDataset, Split } from '../../lib/data/dataset';
+import { Generator } from '../../lib/tensor/random';
+import { meanStdOver } from '../../lib/train/loop';
+import { embed, randn } from '../../lib/tensor/ops';
 import { NAMES_FILE, ROOT } from '../helpers/paths';
 
 let split: Split;

@@ -7,7 +7,7 @@ import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
 import { AddressInfo } from 'net';
-import { DEFAULT_NAMES_PATH, downloadNames, loadNames, NAMES_BYTES } from '../../lib/names';
+import { DEFAULT_NAMES_PATH, downloadNames, loadNames, NAMES_BYTES } from '../../lib/data/names';
 import { NAMES_FILE } from '../helpers/paths';
 
 const good = fs.readFileSync(NAMES_FILE);

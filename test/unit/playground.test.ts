@@ -5,13 +5,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { initBackend } from '../../lib/backend';
+import { initBackend } from '../../lib/env/backend';
 import { useKernelModule } from '../../lib/compile/simd';
-import { splitDataset, Dataset } from '../../lib/data';
-import { DeepNetwork } from '../../lib/models';
-import { loadNames } from '../../lib/names';
-import { Generator } from '../../lib/random';
-import { train } from '../../lib/train';
+import { splitDataset, Dataset } from '../../lib/data/dataset';
+import { DeepNetwork } from '../../lib/nn/models';
+import { loadNames } from '../../lib/data/names';
+import { Generator } from '../../lib/tensor/random';
+import { train } from '../../lib/train/loop';
 import { DEFAULTS, readSettings, parseNumber } from '../../playground/settings';
 import { NAMES_FILE, ROOT } from '../helpers/paths';
 
@@ -25,7 +25,7 @@ before(async () => {
 // The other tests of this process read the file again.
 after(() => useKernelModule(fs.readFileSync(KERNELS)));
 
-test('the defaults are the lecture\'s deep network; 5/3 is the same number as in lib/models.ts', () => {
+test('the defaults are the lecture\'s deep network; 5/3 is the same number as in lib/nn/models.ts', () => {
   const read = readSettings(DEFAULTS);
   assert.ok('settings' in read);
   assert.deepEqual(read.settings, {

@@ -1,5 +1,5 @@
 /**
- * lib/random.ts against PyTorch's CPU generator and CPython's `random`.
+ * lib/tensor/random.ts against PyTorch's CPU generator and CPython's `random`.
  *
  * 1. Every random-number value in shared/fixtures/torch-reference.json (torch 1.13 on x86 with
  *    AVX2, and CPython), bit for bit. How each key was produced, worked out from the values:
@@ -31,7 +31,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 
-import { Generator, PyRandom, MT19937, fma32 } from '../../lib/random';
+import { Generator, PyRandom, MT19937, fma32 } from '../../lib/tensor/random';
 import { NAMES_FILE } from '../helpers/paths';
 
 const SHARED = process.env.MAKEMORE_SHARED ?? path.resolve(__dirname, '../../../shared');
@@ -252,7 +252,7 @@ describe('properties', () => {
     assert.equal(g.manualSeed(1), g, 'manualSeed returns this');
   });
   test('randint with a range >= 2^28 (up to 2^32 - 1) keeps torch 1.13\'s one 32-bit draw', () => {
-    // torch 2.x would draw 64 bits here (see lib/random.ts); the lecture's ranges are far below.
+    // torch 2.x would draw 64 bits here (see lib/tensor/random.ts); the lecture's ranges are far below.
     for (const [low, high] of [[0, 2 ** 31], [-(2 ** 31), 2 ** 31 - 1], [0, 2 ** 28]]) {
       const g = fresh();
       const got = g.randint(low, high, [8]);

@@ -3,16 +3,18 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../lib/backend';
-import { loadNames } from '../../lib/names';
-import { splitDataset, Split } from '../../lib/data';
-import { Generator } from '../../lib/random';
-import { train, evaluate, formatStep, sampleNames } from '../../lib/train';
-import { crossEntropy } from '../../lib/ops';
-import { countParameters } from '../../lib/layers';
+import { initBackend } from '../../lib/env/backend';
+import { loadNames } from '../../lib/data/names';
+import { splitDataset, Split } from '../../lib/data/dataset';
+import { Generator } from '../../lib/tensor/random';
+import { train, evaluate } from '../../lib/train/loop';
+import { formatStep } from '../../lib/train/progress';
+import { sampleNames } from '../../lib/train/sample';
+import { crossEntropy } from '../../lib/tensor/ops';
+import { countParameters } from '../../lib/nn/layers';
 import { NAMES_FILE } from '../helpers/paths';
 import { EXPECTED, maxAbs, maxAbsDiff } from '../helpers/expected';
-import { stageNetwork, Stage } from '../../lib/models';
+import { stageNetwork, Stage } from '../../lib/nn/models';
 
 let split: Split;
 before(async () => {

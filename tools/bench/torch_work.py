@@ -159,7 +159,7 @@ def main():
         elif work in ("deep-ud", "probe"):
             # deep-ud: the deep network trained with the row of update:data ratios of every step.
             # probe: the experiments notebook's last step, every parameter's gradient also kept and
-            # handed back (as lib/experiments.ts's sgdStep); one step at a time.
+            # handed back (as lib/train/loop.ts's sgdStepKeepingGrads); one step at a time.
             g, C, layers, params = build_deep(data["vocab_size"])
             steps = 200 if work == "deep-ud" else 50
 

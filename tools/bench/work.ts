@@ -8,27 +8,27 @@
  *   edited      the lecture's MLP as a learner edits it in a notebook, written out here by hand (ReLU,
  *               a second hidden layer, a layer norm from tf.moments): ms per training step (batch 32)
  *   probe       the deep network, one step at a time keeping every gradient (retainGrad and
- *               lib/experiments.ts's sgdStep, as the experiments notebook takes its last step): ms per step
+ *               lib/train/loop.ts's sgdStepKeepingGrads, as the experiments notebook takes its last step): ms per step
  *   notebook    the full profile of one stage notebook: 200,000 steps of the batch-norm MLP, then
  *               train and dev evaluation: s
  * The training works time their steps after the first; the first (which traces, compiles and checks
  * the step) is timed on its own and reported as `firstStepMs`. tools/bench/torch_work.py does the same.
  */
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../lib/backend';
-import { loadData } from '../../lib/names';
-import { sgdStep } from '../../lib/experiments';
-import { retainGrad } from '../../lib/layers';
-import { DeepNetwork, stageNetwork } from '../../lib/models';
-import { crossEntropy, embed, parameter, randn } from '../../lib/ops';
-import { Generator } from '../../lib/random';
-import { LossFn, evaluate, train } from '../../lib/train';
+import { initBackend } from '../../lib/env/backend';
+import { loadData } from '../../lib/data/names';
+import { sgdStepKeepingGrads } from '../../lib/train/loop';
+import { retainGrad } from '../../lib/nn/layers';
+import { DeepNetwork, stageNetwork } from '../../lib/nn/models';
+import { crossEntropy, embed, parameter, randn } from '../../lib/tensor/ops';
+import { Generator } from '../../lib/tensor/random';
+import { LossFn, evaluate, train } from '../../lib/train/loop';
 import { compiling } from '../../lib/compile/step';
 
 const SEED = 2147483647;
 
 /**
- * The `edited` network, as a learner would write it in a notebook cell (no lib/models.ts):
+ * The `edited` network, as a learner would write it in a notebook cell (no lib/nn/models.ts):
  *   C [27, 10]; h1 = relu(C[X].view(B, 30) @ W1 + b1); hpre = h1 @ W2 + b2;
  *   hnorm = (hpre - mean) / sqrt(var + 1e-5) over axis 1 (biased variance, tf.moments);
  *   h2 = relu(lngain * hnorm + lnbias); logits = h2 @ W3 + b3; cross-entropy.
@@ -139,7 +139,7 @@ async function main() {
       run = (n) => {
         let first = NaN;
         for (let i = 0; i < n; i++) {
-          const s = sgdStep({ parameters, loss: net.loss, data: data.train, generator: g, lr: 0.1 });
+          const s = sgdStepKeepingGrads({ parameters, loss: net.loss, data: data.train, generator: g, lr: 0.1 });
           if (i === 0) first = s.loss;
           tf.dispose(s.grads);
         }

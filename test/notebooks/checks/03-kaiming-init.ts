@@ -2,7 +2,8 @@
 // 1/sqrt(fan_in) rule, the gains table, the library's Kaiming draw, and the stage network with
 // Kaiming init (the lecture's step-0 loss and parameter count), trained, with its losses recorded.
 import assert from 'node:assert/strict';
-import { ExecutedNotebook } from '../../helpers/executed';
+import { ExecutedNotebook, escapeRegExp } from '../../helpers/executed';
+import { lecture } from '../../../lib/lecture';
 import { EXPECTED } from '../../helpers/expected';
 
 /** The number after `label` in the printed text (first match). */
@@ -82,10 +83,9 @@ export function check(nb: ExecutedNotebook): void {
   assert.ok(num(out, /max \|difference\| from randn \* \(5\/3\) \/ sqrt\(30\): (\S+)/) < 1e-6);
 
   // The stage network: parameter count and the lecture's step-0 loss (torch's value, 4 decimals).
-  const stage = EXPECTED.stages_step0_loss.kaiming;
-  assert.equal(stage.n_parameters, 11897);
+  assert.equal(lecture.torch.stageParameterCounts.kaiming, 11897);
   assert.match(out, /^11897 parameters$/m);
-  assert.equal(stage.loss.toFixed(4), '3.3179');
+  assert.equal(lecture.torch.stageStep0Losses.kaiming.toFixed(4), '3.3179');
   assert.match(out, /^ {6}0\/ {3}2000: 3\.3179$/m);
   assert.match(out, /^ {3}1000\/ {3}2000: \d\.\d{4}$/m);
   const sat = num(out, /\|h\| > 0\.99 for (\S+)% of the values/);
@@ -99,8 +99,8 @@ export function check(nb: ExecutedNotebook): void {
   const losses = nb.tables.find((t) => t.startsWith('Loss after training'));
   assert.ok(losses, 'the loss table');
   assert.match(losses, new RegExp(`^ours, Kaiming init \\(quick profile, 2000 steps\\) +${esc(train)} +${esc(dev)}`, 'm'));
-  assert.match(losses, /^lecture, Kaiming init +2\.0377 +2\.1070/m);
-  assert.match(losses, /^lecture, W1 \* 0\.2 \(notebook 02\) +2\.0356 +2\.1027/m);
+  assert.match(losses, new RegExp(`^lecture, Kaiming init +${escapeRegExp(lecture.finalLossText('kaiming', 'train'))} +${escapeRegExp(lecture.finalLossText('kaiming', 'dev'))}`, 'm'));
+  assert.match(losses, new RegExp(`^lecture, W1 \\* 0\\.2 \\(notebook 02\\) +${escapeRegExp(lecture.finalLossText('fix_tanh', 'train'))} +${escapeRegExp(lecture.finalLossText('fix_tanh', 'dev'))}`, 'm'));
 
   assert.deepEqual(nb.figures, [
     '[Plotly figure: Histograms of x and of y = x @ (w * scale)]',

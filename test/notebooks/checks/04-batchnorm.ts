@@ -4,8 +4,10 @@
 // summary of every stage (01 to 03 ran before it in the same run), each labelled as the lecture's network.
 import assert from 'node:assert/strict';
 import * as path from 'path';
-import { ExecutedNotebook } from '../../helpers/executed';
-import { loadCheckpoint } from '../../../lib/checkpoint';
+import { ExecutedNotebook, escapeRegExp } from '../../helpers/executed';
+import { lecture } from '../../../lib/lecture';
+import type { Stage } from '../../../lib/nn/models';
+import { loadCheckpoint } from '../../../lib/nn/checkpoint';
 import { shownFigures } from '../../helpers/figures';
 import { EXPECTED } from '../../helpers/expected';
 
@@ -24,9 +26,8 @@ export function check(nb: ExecutedNotebook): void {
   assert.match(out, /run profile: quick/);
 
   // Parameters C, W1, W2, b2, bngain, bnbias (no b1), as torch counts them.
-  const stage = EXPECTED.stages_step0_loss.batchnorm;
-  assert.equal(stage.b1_drawn, false);
-  assert.equal(stage.n_parameters, 12097);
+  assert.equal(EXPECTED.stages_step0_loss.batchnorm.b1_drawn, false);
+  assert.equal(lecture.torch.stageParameterCounts.batchnorm, 12097);
   assert.match(out, /^12097 parameters$/m);
 
   // Step 1: per-neuron statistics over the batch, then standardised to mean 0, std 1.
@@ -55,7 +56,7 @@ export function check(nb: ExecutedNotebook): void {
   assert.ok(withEps.every((v) => Math.abs(v) < 1e-2), `with eps: ${withEps}`);
 
   // The lecture's step-0 loss of this network (b1 not drawn), in the quick profile's format.
-  assert.equal(stage.loss.toFixed(4), '3.3239');
+  assert.equal(lecture.torch.stageStep0Losses.batchnorm.toFixed(4), '3.3239');
   assert.equal(EXPECTED.batchnorm_stage.loss_step0.toFixed(4), '3.3239');
   assert.match(out, /^ {6}0\/ {3}2000: 3\.3239$/m);
   assert.match(out, /^ {3}1000\/ {3}2000: \d\.\d{4}$/m);
@@ -68,7 +69,7 @@ export function check(nb: ExecutedNotebook): void {
   const losses = nb.tables.find((t) => t.startsWith('Loss after training, with the running estimates'));
   assert.ok(losses, 'the loss table');
   assert.match(losses, new RegExp(`^ours, batch norm \\(quick profile, 2000 steps\\) +${esc(train)} +${esc(dev)}`, 'm'));
-  assert.match(losses, /^lecture, batch norm +2\.0668 +2\.1048/m);
+  assert.match(losses, new RegExp(`^lecture, batch norm +${escapeRegExp(lecture.finalLossText('batchnorm', 'train'))} +${escapeRegExp(lecture.finalLossText('batchnorm', 'dev'))}`, 'm'));
 
   // Calibration: the running estimates are close to the whole-training-set statistics but, after only
   // 2,000 steps, still carry 0.999^2000 = 13.5% of their initial zeros and ones: differences of a few
@@ -116,19 +117,21 @@ export function check(nb: ExecutedNotebook): void {
 
   // The loss log of every stage: the lecture's column always; ours for every stage, since the runner
   // ran 01 to 03 before with the same results file, each labelled as the lecture's network (the
-  // notebooks' own cells build the same networks as lib/models.ts's stageNetwork).
+  // notebooks' own cells build the same networks as lib/nn/models.ts's stageNetwork).
   const summary = nb.tables.find((t) => t.startsWith('The loss log: every stage, ours beside the lecture'));
   assert.ok(summary, 'the summary table');
-  const rows: [string, string, string][] = [
-    ['original', '2.1245', '2.1682'],
-    ['fix softmax confidently wrong', '2.07', '2.13'],
-    ['fix tanh layer too saturated at init', '2.0356', '2.1027'],
-    ['Kaiming init', '2.0377', '2.1070'],
-    ['batch norm', '2.0668', '2.1048'],
+  const rows: [string, Stage][] = [
+    ['original', 'original'],
+    ['fix softmax confidently wrong', 'fix_softmax'],
+    ['fix tanh layer too saturated at init', 'fix_tanh'],
+    ['Kaiming init', 'kaiming'],
+    ['batch norm', 'batchnorm'],
   ];
   const ours = "\\d\\.\\d{4} +\\d\\.\\d{4} +quick +the lecture's";
-  for (const [name, lt, ld] of rows) {
+  for (const [name, stage] of rows) {
+    const lt = escapeRegExp(lecture.finalLossText(stage, 'train'));
+    const ld = escapeRegExp(lecture.finalLossText(stage, 'dev'));
     const cell = name === 'batch norm' ? `${esc(train)} +${esc(dev)} +quick +the lecture's` : ours;
-    assert.match(summary, new RegExp(`^${name} {2,}.+? {2,}${cell} +${lt.replace('.', '\\.')} +${ld.replace('.', '\\.')} *$`, 'm'), name);
+    assert.match(summary, new RegExp(`^${name} {2,}.+? {2,}${cell} +${lt} +${ld} *$`, 'm'), name);
   }
 }

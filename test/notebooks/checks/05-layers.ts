@@ -3,6 +3,7 @@
 // unbiased-variance note, and mm.DeepNetwork equal to the hand-built network.
 import assert from 'node:assert/strict';
 import { ExecutedNotebook } from '../../helpers/executed';
+import { lecture } from '../../../lib/lecture';
 import { EXPECTED } from '../../helpers/expected';
 
 const STEP0 = EXPECTED.deep_network.step0;
@@ -25,7 +26,7 @@ export function check(nb: ExecutedNotebook): void {
 
   // The parameter count, printed as the lecture prints it, and the per-layer table.
   assert.match(out, /^47024$/m);
-  assert.equal(EXPECTED.deep_network.n_parameters, 47024);
+  assert.equal(lecture.torch.deepNetwork.parameterCount, 47024);
   const params = nb.tables.find((t) => t.startsWith('Parameters of the deep network'));
   assert.ok(params);
   assert.match(params, /^0\s+Linear\s+weight \[30, 100\]\s+3000\s*$/m);
@@ -59,7 +60,7 @@ export function check(nb: ExecutedNotebook): void {
 
   // The library's DeepNetwork is the same network.
   assert.match(out, /mm\.DeepNetwork: 47024 parameters in 19 tensors/);
-  assert.ok(out.includes(`  ${EXPECTED.deep_network.parameter_names.join(', ')}`), 'parameter names as PyTorch\'s state_dict');
+  assert.ok(out.includes(`  ${lecture.torch.deepNetwork.parameterNames.join(', ')}`), 'parameter names as PyTorch\'s state_dict');
   assert.match(out, /largest difference from the hand-built parameters: 0$/m);
   assert.match(out, /same first minibatch: true/);
   assert.match(out, /mm\.DeepNetwork loss at step 0: 3\.2870/);

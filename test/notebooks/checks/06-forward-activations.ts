@@ -1,15 +1,14 @@
 // What 06-forward-activations must show: the deep network (47,024 parameters, step-0 loss 3.2870)
 // trained for the lecture's 1,001 steps, the lecture's per-layer lines for each Tanh layer with
-// numbers in range and close to PyTorch's (`lecture_break_at_i1000`), the same at step 0, the
+// numbers in range and close to PyTorch's (`mm.lecture.torch`, after 1,001 steps), the same at step 0, the
 // lecture's own printed lines reproduced with gain 1, and the histogram figures.
 import assert from 'node:assert/strict';
 import { ExecutedNotebook } from '../../helpers/executed';
-import { EXPECTED } from '../../helpers/expected';
+import { lecture } from '../../../lib/lecture';
 import { checkDeepTraining } from './deep-training';
 
-interface TorchLayer { index: number; type: string; mean: number; std: number; saturated_percent: number }
-const tanhOf = (key: string): TorchLayer[] =>
-  (EXPECTED.deep_network[key].forward as TorchLayer[]).filter((r) => r.type === 'Tanh');
+const tanhOf = (key: 'step0' | 'after1001Steps') =>
+  lecture.torch.deepNetwork[key].forward.filter((r) => r.type === 'Tanh').map((r) => ({ ...r, saturated_percent: r.saturated_percent ?? NaN }));
 
 const join = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : t ?? '');
 
@@ -51,7 +50,7 @@ export function check(nb: ExecutedNotebook): void {
   checkDeepTraining(out);
 
   // After 1,001 steps: the lecture's lines for the five Tanh layers (2, 5, 8, 11, 14).
-  const torchAfter = tanhOf('lecture_break_at_i1000');
+  const torchAfter = tanhOf('after1001Steps');
   const after = parseLines(cellOutput(nb, 'Activation distribution after 1,001 steps'));
   assert.deepEqual(after.map((r) => r.index), [2, 5, 8, 11, 14]);
   after.forEach((r, k) => {

@@ -1,14 +1,13 @@
 // What 07-backward-gradients must show: the deep network (47,024 parameters, step-0 loss 3.2870)
 // trained for the lecture's 1,001 steps, the lecture's gradient lines for each Tanh layer with stds
-// close to PyTorch's (`lecture_break_at_i1000`), the same at step 0, the lecture's own printed lines
+// close to PyTorch's (`mm.lecture.torch`, after 1,001 steps), the same at step 0, the lecture's own printed lines
 // reproduced with gain 1, and the histogram figures.
 import assert from 'node:assert/strict';
 import { ExecutedNotebook } from '../../helpers/executed';
-import { EXPECTED } from '../../helpers/expected';
+import { lecture } from '../../../lib/lecture';
 import { checkDeepTraining } from './deep-training';
 
-interface TorchGrad { index: number; type: string; mean: number; std: number }
-const torchGrads = (key: string): TorchGrad[] => EXPECTED.deep_network[key].backward_tanh_grads;
+const torchGrads = (key: 'step0' | 'after1001Steps') => lecture.torch.deepNetwork[key].backward;
 
 const join = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : t ?? '');
 
@@ -48,14 +47,14 @@ export function check(nb: ExecutedNotebook): void {
 
   // After 1,001 steps: 1,001 float32 steps drift from PyTorch's by far less than 2% (we see ~1e-6).
   const after = parseLines(cellOutput(nb, 'Gradient distribution after 1,001 steps'));
-  closeTo(after, torchGrads('lecture_break_at_i1000'), 0.02, 'after 1,001 steps');
+  closeTo(after, torchGrads('after1001Steps'), 0.02, 'after 1,001 steps');
   // At step 0: one forward and backward pass, PyTorch's to float32 rounding.
   const init = parseLines(cellOutput(nb, 'Gradient distribution at initialisation (step 0)'));
   closeTo(init, torchGrads('step0'), 1e-3, 'step 0');
 
   // The tables next to PyTorch's.
-  for (const [caption, key] of [["Tanh output gradients after 1,001 steps: ours and PyTorch's", 'lecture_break_at_i1000'],
-    ["Tanh output gradients at step 0: ours and PyTorch's", 'step0']]) {
+  for (const [caption, key] of [["Tanh output gradients after 1,001 steps: ours and PyTorch's", 'after1001Steps'],
+    ["Tanh output gradients at step 0: ours and PyTorch's", 'step0']] as const) {
     const table = nb.tables.find((t) => t.startsWith(caption));
     assert.ok(table, caption);
     const rows = table.split('\n').flatMap((line) => {

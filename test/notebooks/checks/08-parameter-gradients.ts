@@ -3,7 +3,7 @@
 // without batch norm at initialisation (the last layer's ratio far above the others').
 import assert from 'node:assert/strict';
 import { ExecutedNotebook } from '../../helpers/executed';
-import { EXPECTED } from '../../helpers/expected';
+import { lecture } from '../../../lib/lecture';
 
 const WEIGHT_SHAPES = ['(27, 10)', '(30, 100)', '(100, 100)', '(100, 100)', '(100, 100)', '(100, 100)', '(100, 27)'];
 
@@ -20,12 +20,12 @@ const close = (a: number, b: number, rel: number) => Math.abs(a - b) <= rel * Ma
 
 export function check(nb: ExecutedNotebook): void {
   const out = nb.printed;
-  const E = EXPECTED.deep_network;
+  const E = lecture.torch.deepNetwork;
   assert.match(out, /run profile: quick/);
   assert.match(out, /^47024 parameters$/m);
   // The lecture's 1,001 steps run in both profiles: step 0 and step 1000 are PyTorch's.
-  assert.match(out, new RegExp(`^      0/   1000: ${E.loss_step0.toFixed(4)}$`, 'm'));
-  assert.match(out, new RegExp(`^step 1000: loss ${E.loss_step1000.toFixed(4)}$`, 'm'));
+  assert.match(out, new RegExp(`^      0/   1000: ${E.lossStep0.toFixed(4)}$`, 'm'));
+  assert.match(out, new RegExp(`^step 1000: loss ${E.lossStep1000.toFixed(4)}$`, 'm'));
 
   const lines = paramLines(out);
   assert.equal(lines.length, 14, `two sets of 7 parameter lines, got ${lines.length}`);
@@ -42,8 +42,7 @@ export function check(nb: ExecutedNotebook): void {
   // (native TensorFlow sums differently again) yet fails on any real difference (a missed step, another
   // minibatch, a wrong std, data read before the update), which changes the 2nd-3rd digit. The mean is
   // printed with 6 decimals (a value ~1e-5: mostly rounding noise), so within 3e-6 absolute.
-  const torch = (E.lecture_break_at_i1000.parameters as { ndim: number; grad_mean: number; grad_std: number; grad_data_ratio: number }[])
-    .filter((q) => q.ndim === 2);
+  const torch = E.after1001Steps.parameters.filter((q) => q.ndim === 2);
   torch.forEach((q, k) => {
     const l = lines[k];
     assert.ok(close(l.std, q.grad_std, 1e-4), `${l.shape} grad std ${l.std} vs PyTorch ${q.grad_std}`);

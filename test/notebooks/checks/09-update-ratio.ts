@@ -3,6 +3,7 @@
 // norm, whose last layer is the outlier.
 import assert from 'node:assert/strict';
 import { ExecutedNotebook } from '../../helpers/executed';
+import { lecture } from '../../../lib/lecture';
 import { EXPECTED } from '../../helpers/expected';
 import { shownFigures } from '../../helpers/figures';
 
@@ -10,8 +11,8 @@ export function check(nb: ExecutedNotebook): void {
   const out = nb.printed;
   const E = EXPECTED.deep_network;
   assert.match(out, /run profile: quick/);
-  assert.match(out, new RegExp(`^      0/   1001: ${E.loss_step0.toFixed(4)}$`, 'm'));
-  assert.match(out, new RegExp(`^   1000/   1001: ${E.loss_step1000.toFixed(4)}$`, 'm'));
+  assert.match(out, new RegExp(`^      0/   1001: ${lecture.torch.deepNetwork.lossStep0.toFixed(4)}$`, 'm'));
+  assert.match(out, new RegExp(`^   1000/   1001: ${lecture.torch.deepNetwork.lossStep1000.toFixed(4)}$`, 'm'));
   assert.match(out, /^1001 steps recorded, 19 parameters each$/m);
 
   assert.deepEqual(nb.figures, [

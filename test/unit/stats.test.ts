@@ -1,5 +1,5 @@
 /**
- * lib/diagnostics.ts against torch 2.13.
+ * lib/tensor/stats.ts and lib/viz/format.ts against torch 2.13.
  *
  * Inputs and torch's values come from two fixtures:
  * - test/fixtures/torch-expected.json (test/reference/torch_reference.py): `histogram` (1,000
@@ -16,7 +16,7 @@
  * - std, grad:data ratio: Math.fround(ours) equals torch's float32 value. torch computes a full
  *   std in double too (from a float32 mean) and rounds once, so this is exact here; the test
  *   allows 1 float32 ulp (2^-23 relative) for the ratio, which torch divides in float32.
- * - mean: torch sums in float32. Checked as |ours - torch| <= 1e-6 * mean(|x|) (the float32
+ * - mean: torch sums in float32. Checked as |ours - torch| <= 1e-6 * meanOf(|x|) (the float32
  *   rounding scale of the sum); the observed worst case is printed by the test.
  * - update:data log10: |ours - torch| <= 1e-6 (torch's log10 of a float32 ratio).
  * - printed lines: formatted from torch's own float32 values they equal Python's lines exactly;
@@ -27,8 +27,8 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  mean,
-  std,
+  meanOf,
+  stdOf,
   histogram,
   linspace,
   saturation,
@@ -38,13 +38,8 @@ import {
   gradDataRatio,
   updateDataRatio,
   paramStats,
-  formatLayerStats,
-  formatGradStats,
-  formatParamStats,
-  formatFixed,
-  formatExp,
-  pyTuple,
-} from '../../lib/diagnostics';
+} from '../../lib/tensor/stats';
+import { formatLayerStats, formatGradStats, formatParamStats, formatFixed, formatExp, pyTuple } from '../../lib/viz/format';
 import { EXPECTED, INIT_DIAGNOSTICS } from '../helpers/expected';
 
 const REF = INIT_DIAGNOSTICS;
@@ -78,38 +73,38 @@ const meanAbs = (x: ArrayLike<number>) => {
 
 describe('mean and std', () => {
   test('small exact cases', () => {
-    assert.equal(mean([1, 2, 3, 4]), 2.5);
-    assert.equal(std([1, 2, 3, 4]), Math.sqrt(5 / 3)); // unbiased, torch's default
-    assert.equal(std([1, 2, 3, 4], false), Math.sqrt(5 / 4));
-    assert.ok(Number.isNaN(std([7]))); // torch: nan (n - 1 = 0)
-    assert.equal(std([7], false), 0);
-    assert.ok(Number.isNaN(mean([])));
+    assert.equal(meanOf([1, 2, 3, 4]), 2.5);
+    assert.equal(stdOf([1, 2, 3, 4]), Math.sqrt(5 / 3)); // unbiased, torch's default
+    assert.equal(stdOf([1, 2, 3, 4], false), Math.sqrt(5 / 4));
+    assert.ok(Number.isNaN(stdOf([7]))); // torch: nan (n - 1 = 0)
+    assert.equal(stdOf([7], false), 0);
+    assert.ok(Number.isNaN(meanOf([])));
   });
 
   test('accurate for a large offset (two passes in double)', () => {
     const x = new Float32Array(1000).map((_, i) => 1e4 + (i % 2 ? 0.5 : -0.5));
-    assert.equal(mean(x), 1e4);
-    assert.ok(Math.abs(std(x, false) - 0.5) < 1e-15);
+    assert.equal(meanOf(x), 1e4);
+    assert.ok(Math.abs(stdOf(x, false) - 0.5) < 1e-15);
   });
 
   test('against torch: every Tanh output and gradient, weights and their gradients (step 0)', () => {
     let worstStd = 0;
     let worstMean = 0;
     const check = (x: Float32Array, torchMean: number, torchStd: number, what: string) => {
-      assert.equal(Math.fround(std(x)), torchStd, `${what} std`);
-      worstStd = Math.max(worstStd, relErr(std(x), torchStd));
-      const e = Math.abs(mean(x) - torchMean) / meanAbs(x);
+      assert.equal(Math.fround(stdOf(x)), torchStd, `${what} std`);
+      worstStd = Math.max(worstStd, relErr(stdOf(x), torchStd));
+      const e = Math.abs(meanOf(x) - torchMean) / meanAbs(x);
       worstMean = Math.max(worstMean, e);
-      assert.ok(e <= 1e-6, `${what} mean: ${mean(x)} vs ${torchMean}`);
+      assert.ok(e <= 1e-6, `${what} mean: ${meanOf(x)} vs ${torchMean}`);
     };
     for (const t of DEEP.tanh) {
       check(f32(t.out), t.mean, t.std, `layer ${t.index} out`);
       check(f32(t.grad), t.grad_mean, t.grad_std, `layer ${t.index} grad`);
-      assert.equal(Math.fround(std(f32(t.out), false)), t.std_biased, 'biased std');
+      assert.equal(Math.fround(stdOf(f32(t.out), false)), t.std_biased, 'biased std');
     }
     for (const w of DEEP.weights) {
       check(f32(w.grad), w.grad_mean, w.grad_std, `${w.name} grad`);
-      assert.equal(Math.fround(std(f32(w.data))), w.data_std, `${w.name} data std`);
+      assert.equal(Math.fround(stdOf(f32(w.data))), w.data_std, `${w.name} data std`);
     }
     const h = REF.diagnostics.original_h;
     check(f32(h.h), h.h_mean, h.h_std, 'h');

@@ -4,8 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Generator } from './random';
-import { ArgumentError, fail } from './check';
-import { largestIndex } from './guard';
+import { ArgumentError, fail } from '../check';
+import { largestIndex } from '../train/guard';
 
 /** `torch.randn(shape, generator=g)`: the same numbers, as a float32 tensor. */
 export function randn(g: Generator, shape: number[]): tf.Tensor {
@@ -127,4 +127,19 @@ export function noGrad(f: () => void): void {
 /** Read a scalar tensor into a number (a synchronous read from the backend). */
 export function item(t: tf.Tensor): number {
   return t.dataSync()[0];
+}
+
+/**
+ * The number a scalar expression gives, with every tensor it made released:
+ * `mm.num(() => logits.abs().max())`, where PyTorch writes `logits.abs().max().item()`.
+ */
+export function num(f: () => tf.Tensor): number {
+  if (typeof f !== 'function') fail('num', 'f', f, 'a function that returns a scalar tensor, e.g. () => x.abs().max()');
+  return tf.tidy(() => {
+    const t = f();
+    if (!(t instanceof tf.Tensor) || t.size !== 1) {
+      fail('num', 'f()', t instanceof tf.Tensor ? `a tensor of shape [${t.shape.join(', ')}]` : t, 'a tensor of one element');
+    }
+    return t.dataSync()[0];
+  });
 }

@@ -1,20 +1,20 @@
 /**
  * Training as in the lecture: minibatch SGD with a step learning-rate decay, the loss logged per
- * step (log10), the update:data ratio of every parameter when asked, and evaluation and sampling.
+ * step (log10), the update:data ratio of every parameter when asked, and evaluation. Its progress
+ * display is ./progress.ts, sampling names ./sample.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Dataset } from './data';
-import { LiveOutput, inNotebook } from './display';
-import { terminal } from './env';
-import { LiveLossChart } from './livechart';
-import { CompiledStep, LossFn, cachedStep, compiledStep, compiling } from './compile/step';
+import { Dataset } from '../data/dataset';
+import { inNotebook } from '../viz/display';
+import { Progress, formatStep } from './progress';
+import { CompiledStep, LossFn, cachedStep, compiledStep, compiling } from '../compile/step';
 import { watchInterrupt } from './interrupt';
-import { item } from './ops';
-import { std as stdOf } from './diagnostics';
-import { Generator } from './random';
-import { ArgumentError, checkFinite, checkFunction, checkGenerator, checkInteger, checkOptions, fail } from './check';
+import { item } from '../tensor/ops';
+import { stdOf } from '../tensor/stats';
+import { Generator } from '../tensor/random';
+import { ArgumentError, checkFinite, checkFunction, checkGenerator, checkInteger, checkOptions, fail } from '../check';
 import { checkBatchFits, checkDataset, indexRange, snapshotVariables, withData } from './guard';
-import { noteTraining, noteFirstLoss } from './fingerprint';
+import { noteTraining, noteFirstLoss } from '../nn/fingerprint';
 
 /** The loss of a batch: the network's forward pass. `training` false means evaluation mode. */
 export type { LossFn };
@@ -69,67 +69,6 @@ export function batch(data: Dataset, ix: Int32Array): { X: tf.Tensor2D; Y: tf.Te
 /** The whole data set as tensors. */
 export function allOf(data: Dataset): { X: tf.Tensor2D; Y: tf.Tensor1D } {
   return { X: tf.tensor2d(data.X, [data.size, data.blockSize], 'int32'), Y: tf.tensor1d(data.Y, 'int32') };
-}
-
-/** `f'{i:7d}/{max_steps:7d}: {loss:.4f}'`, the lecture's progress print. */
-export function formatStep(step: number, steps: number, loss: number): string {
-  return `${String(step).padStart(7)}/${String(steps).padStart(7)}: ${loss.toFixed(4)}`;
-}
-
-/**
- * Shows how far training is: in a notebook a line and a loss chart (lib/livechart.ts) that update in
- * place, a bar on a terminal, nothing otherwise.
- *
- * In a notebook each call sends at most one message, and the training loop lets the event loop turn
- * after it: the kernel's socket refuses a second send while it holds back the first (see LiveOutput).
- * So the chart goes out a quarter of a second after the line, each of them at most twice a second.
- */
-class Progress {
-  private readonly live = inNotebook() ? new LiveOutput() : undefined;
-  private readonly tty = this.live ? undefined : terminal();
-  private readonly chart: LiveLossChart | undefined;
-  private readonly t0 = Date.now();
-  private last = 0;
-  private chartDue = false;
-
-  constructor(private readonly steps: number, private readonly enabled: boolean) {
-    this.chart = this.live && enabled ? new LiveLossChart(steps) : undefined;
-  }
-
-  /** Show the step (at most twice a second, and always when forced); true if something was shown. */
-  update(step: number, loss: number, force = false): boolean {
-    if (!this.enabled || (!this.live && !this.tty)) return false;
-    this.chart?.add(loss);
-    const now = Date.now();
-    if (this.chartDue && !force && now - this.last >= 250) {
-      this.chartDue = !this.chart!.show(false);
-      return true;
-    }
-    if (!force && now - this.last < 500) return false;
-    this.last = now;
-    const done = step + 1;
-    const frac = done / this.steps;
-    const msPerStep = (now - this.t0) / done;
-    const eta = Math.round((msPerStep * (this.steps - done)) / 1000);
-    const bar = '#'.repeat(Math.round(frac * 30)).padEnd(30, '.');
-    const line = `step ${done.toLocaleString('en')}/${this.steps.toLocaleString('en')} [${bar}] ${(frac * 100).toFixed(0)}%  ` +
-      `loss ${loss.toFixed(4)}  ${msPerStep.toFixed(2)} ms/step  ${done === this.steps ? 'done' : `${eta} s left`}`;
-    if (this.live && done < this.steps) {
-      this.chartDue = this.live.update({ 'text/plain': line }) && this.chart !== undefined;
-    } else if (this.live) this.finish(line);
-    else this.tty!.write(`\r${line}${done === this.steps ? '\n' : ''}`);
-    return true;
-  }
-
-  /**
-   * The last line, then the final figure at the next turn of the event loop: its setImmediate comes
-   * before the one the training loop awaits, so the figure is sent before training returns. Each is
-   * tried again shortly while the socket is busy.
-   */
-  private finish(line: string, tries = 20): void {
-    if (!this.live!.update({ 'text/plain': line }) && tries > 1) setTimeout(() => this.finish(line, tries - 1), 10);
-    else if (this.chart) setImmediate(() => this.chart!.showFinal());
-  }
 }
 
 /**
@@ -206,6 +145,21 @@ export function sgdStep(options: {
   }
   checkTrainingArguments(where, options, ix?.length ?? options.batchSize ?? 32);
   return stepOnce(options);
+}
+
+export interface StepWithGrads extends StepResult {
+  grads: tf.NamedTensorMap;
+  ud: number[];
+}
+
+/**
+ * One step of the lecture's loop, as `train` runs it, that keeps its gradients (dispose them when
+ * done) and its row of update:data ratios: what the lecture's cells see after `if i >= 1000: break`.
+ */
+export function sgdStepKeepingGrads(options: {
+  parameters: tf.Variable[]; loss: LossFn; data: Dataset; generator: Generator; lr: number; batchSize?: number;
+}): StepWithGrads {
+  return sgdStep({ ...options, updateRatios: true, keepGrads: true }) as StepWithGrads;
 }
 
 /** `sgdStep` without its checks (done once by `train` for the whole loop). */
@@ -312,7 +266,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const ud: number[][] = [];
   const t0 = Date.now();
   // In a notebook, Kernel > Interrupt (SIGINT) stops the loop at the next yield; elsewhere Ctrl+C
-  // keeps its default meaning. Not process.on here: see lib/interrupt.ts (it killed the kernel).
+  // keeps its default meaning. Not process.on here: see lib/train/interrupt.ts (it killed the kernel).
   const interrupt = inNotebook() ? watchInterrupt() : undefined;
   const compiled = compiling();
   let step: CompiledStep | undefined;
@@ -444,61 +398,4 @@ export function meanStdOver(f: (X: tf.Tensor2D) => tf.Tensor, data: Dataset, chu
     mean: tf.tensor2d(Float32Array.from(mean!), [1, columns]),
     std: tf.tensor2d(Float32Array.from(m2!, (s) => Math.sqrt(s / (count - 1))), [1, columns]),
   };
-}
-
-/**
- * Sample names as the lecture does: start from '...' and draw the next character from
- * softmax(logits) with `torch.multinomial(probs, 1, generator=g)` until '.' comes out.
- * `logits(X)` maps contexts [1, blockSize] to logits [1, vocabSize] in evaluation mode.
- */
-export function sampleNames(logits: (X: tf.Tensor2D) => tf.Tensor, options: {
-  generator: Generator; itos: string[]; blockSize: number; count?: number; maxLength?: number;
-  /** Draw as PyTorch 2.x does for one sample (argmax of p / Exponential(1)); default: torch 1.13's path. */
-  exponentialForSingleSample?: boolean;
-}): string[] {
-  const where = 'sampleNames';
-  checkFunction(where, 'logits', logits, 'a function (X [1, blockSize]) => logits [1, vocabSize], e.g. (X) => net.logits(X)');
-  checkOptions(where, options);
-  checkGenerator(where, 'options.generator', options.generator);
-  const { itos } = options;
-  if (!Array.isArray(itos) || itos.length < 2 || !itos.every((c) => typeof c === 'string')) {
-    fail(where, 'options.itos', itos, "the vocabulary's characters by index, e.g. vocab.itos (['.', 'a', ..., 'z'])");
-  }
-  const T = checkInteger(where, 'options.blockSize', options.blockSize, 1);
-  const count = checkInteger(where, 'options.count', options.count ?? 20, 0);
-  const maxLength = checkInteger(where, 'options.maxLength', options.maxLength ?? 100, 1);
-  /** The network's probabilities for a context; the first call checks that it takes contexts of this block size. */
-  let checked = false;
-  const probsOf = (context: number[]) => tf.tidy(() => {
-    let out: tf.Tensor;
-    try {
-      out = logits(tf.tensor2d([context], [1, T], 'int32'));
-    } catch (e) {
-      // A shape the network refuses on the first call: most likely a block size it was not built for.
-      if (checked || !/shape/.test((e as Error).message)) throw e;
-      throw new ArgumentError(`${where}: the network's logits failed on a context of blockSize ${T} (a tensor [1, ${T}]): ` +
-        `${(e as Error).message}. options.blockSize must be the block size the network was built for (the data's blockSize).`);
-    }
-    if (!checked && (!(out instanceof tf.Tensor) || out.size !== itos.length)) {
-      throw new ArgumentError(`${where}: logits(X) must give one logit per character of options.itos, [1, ${itos.length}], ` +
-        `got ${out instanceof tf.Tensor ? `[${out.shape.join(', ')}]` : typeof out}: pass the itos of the vocabulary the network was built for.`);
-    }
-    checked = true;
-    return tf.softmax(out.reshape([1, itos.length])).dataSync();
-  });
-  const names: string[] = [];
-  for (let n = 0; n < count; n++) {
-    const context = new Array(T).fill(0);
-    const out: string[] = [];
-    for (let len = 0; len < maxLength; len++) {
-      const probs = probsOf(context);
-      const ix = options.generator.multinomial(probs, 1, true, { exponentialForSingleSample: options.exponentialForSingleSample })[0];
-      context.shift();
-      context.push(ix);
-      out.push(options.itos[ix]);
-      if (ix === 0) break;
-    }
-    names.push(out.join(''));
-  }
-  return names;
 }

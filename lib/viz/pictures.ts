@@ -6,33 +6,14 @@
  *   2. backward gradients at the Tanh layers' outputs: mean, std, histograms;
  *   3. parameter gradients of the 2-D weights: mean, std, grad:data ratio, histograms;
  *   4. update:data ratio of the 2-D weights over the steps, with the guide line at -3.
- * And `sgdStep`: one step of the lecture's training loop that keeps its gradients (the third picture
- * needs them; `train` disposes them).
+ * The third picture needs the gradients of a step: take it with `sgdStepKeepingGrads` (../train/loop.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Dataset } from './data';
-import { Layer, Linear, Tanh } from './layers';
-import { item } from './ops';
-import { Figure } from './plotly';
-import { Generator } from './random';
-import { LossFn, StepResult, sgdStep as trainStep } from './train';
-import * as diag from './diagnostics';
+import { Layer, Linear, Tanh } from '../nn/layers';
+import { Figure } from './figure';
+import * as diag from '../tensor/stats';
+import { formatFixed, formatGradStats, formatLayerStats, formatParamStats, pyTuple } from './format';
 import * as plots from './plots';
-
-export interface StepWithGrads extends StepResult {
-  grads: tf.NamedTensorMap;
-  ud: number[];
-}
-
-/**
- * One step of the lecture's loop, as `train` runs it, that keeps its gradients (dispose them when
- * done) and its row of update:data ratios: what the lecture's cells see after `if i >= 1000: break`.
- */
-export function sgdStep(options: {
-  parameters: tf.Variable[]; loss: LossFn; data: Dataset; generator: Generator; lr: number; batchSize?: number;
-}): StepWithGrads {
-  return trainStep({ ...options, updateRatios: true, keepGrads: true }) as StepWithGrads;
-}
 
 /**
  * The layers the first two pictures look at: the Tanh layers (all but a last one); in a network
@@ -52,7 +33,7 @@ export interface Picture {
 
 /** A layer's line without the saturation (a Linear output has no flat region to saturate). */
 function formatMeanStd(index: number, kind: string, s: { mean: number; std: number }): string {
-  return `layer ${index} (${kind.padStart(10)}): mean ${diag.formatFixed(Math.fround(s.mean), 2, true)}, std ${diag.formatFixed(Math.fround(s.std), 2)}`;
+  return `layer ${index} (${kind.padStart(10)}): mean ${formatFixed(Math.fround(s.mean), 2, true)}, std ${formatFixed(Math.fround(s.std), 2)}`;
 }
 
 /** Picture 1: the watched layers' outputs (`layer.out`). */
@@ -64,7 +45,7 @@ export function forwardPicture(layers: Layer[], title = 'activation distribution
     if (!layer.out) throw new Error(`layer ${i} has no output yet: run a forward pass first`);
     const t = layer.out.dataSync();
     const s = diag.layerStats(layer.name, t);
-    lines.push(layer instanceof Tanh ? diag.formatLayerStats(i, layer.name, s) : formatMeanStd(i, layer.name, s));
+    lines.push(layer instanceof Tanh ? formatLayerStats(i, layer.name, s) : formatMeanStd(i, layer.name, s));
     const h = diag.histogram(t);
     series.push({ name: `layer ${i} (${layer.name})`, edges: h.edges, values: h.hist });
   }
@@ -79,7 +60,7 @@ export function backwardPicture(layers: Layer[], title = 'gradient distribution'
     const layer = layers[i];
     if (!layer.outGrad) throw new Error(`layer ${i} has no gradient: call retainGrad(layers) before training`);
     const t = layer.outGrad.dataSync();
-    lines.push(diag.formatGradStats(i, layer.name, { mean: diag.mean(t), std: diag.std(t) }));
+    lines.push(formatGradStats(i, layer.name, { mean: diag.meanOf(t), std: diag.stdOf(t) }));
     const h = diag.histogram(t);
     series.push({ name: `layer ${i} (${layer.name})`, edges: h.edges, values: h.hist });
   }
@@ -88,7 +69,7 @@ export function backwardPicture(layers: Layer[], title = 'gradient distribution'
 
 /** The legend of a parameter: its name and shape, `layer0.weight (30, 100)`. */
 export function parameterLabel(name: string, p: tf.Tensor): string {
-  return `${name} ${diag.pyTuple(p.shape)}`;
+  return `${name} ${pyTuple(p.shape)}`;
 }
 
 /** Picture 3: the gradients of the 2-D parameters (C and the Linear weights). */
@@ -99,7 +80,7 @@ export function parameterPicture(parameters: tf.Variable[], names: string[], gra
   parameters.forEach((p, k) => {
     if (p.rank !== 2) return;
     const g = grads[p.name].dataSync();
-    lines.push(diag.formatParamStats(diag.paramStats(p.shape, g, p.dataSync())));
+    lines.push(formatParamStats(diag.paramStats(p.shape, g, p.dataSync())));
     const h = diag.histogram(g);
     series.push({ name: parameterLabel(names[k], p), edges: h.edges, values: h.hist });
   });

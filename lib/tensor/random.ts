@@ -12,7 +12,7 @@
  *   `randbelow`, `shuffle`.
  */
 
-import { fail } from './check';
+import { fail } from '../check';
 
 // ---------------------------------------------------------------------------
 // Mersenne Twister

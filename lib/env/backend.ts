@@ -7,9 +7,9 @@
  */
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { registerKernelFixes } from './kernels';
-import { compiling } from './compile/step';
-import { SETTINGS, envChoice } from './check';
+import { registerKernelFixes } from './kernel-fixes';
+import { compiling } from '../compile/step';
+import { SETTINGS, envChoice } from '../check';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];

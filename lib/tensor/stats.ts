@@ -1,7 +1,8 @@
 /**
  * The numbers behind the lecture's diagnostic pictures: mean and std, density
  * histograms (`torch.histogram`), saturation of tanh, dead neurons, the
- * grad:data and update:data ratios, and the lecture's printed lines.
+ * grad:data and update:data ratios (the lecture's printed lines are in
+ * ../viz/format.ts).
  *
  * Pure functions over typed arrays that return data (no tfjs, no plotting;
  * the only import is the float32 fused multiply-add of ./random):
@@ -10,7 +11,7 @@
  *
  * Precision: `mean` and `std` accumulate in double (float64), so they are more
  * accurate than torch's float32 results. torch's `t.std()` of a float tensor is
- * itself computed in double and rounded to float32, so `Math.fround(std(x))`
+ * itself computed in double and rounded to float32, so `Math.fround(stdOf(x))`
  * is nearly always torch's value exactly; `t.mean()` sums in float32 (cascade
  * sums), so for a mean near 0 (a gradient, a batch-normed layer) the two can
  * differ in every printed digit: torch's is then mostly rounding noise.
@@ -26,8 +27,8 @@ const f32 = Math.fround;
 // mean, std
 // ---------------------------------------------------------------------------
 
-/** mean(x) = (1/n) * sum_i x_i, summed in double. NaN for an empty x (as torch). */
-export function mean(x: ArrayLike<number>): number {
+/** meanOf(x) = (1/n) * sum_i x_i, summed in double. NaN for an empty x (as torch). */
+export function meanOf(x: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < x.length; i++) s += x[i];
   return s / x.length;
@@ -36,15 +37,15 @@ export function mean(x: ArrayLike<number>): number {
 /**
  * Standard deviation, like torch's `x.std()`:
  *
- *     std(x) = sqrt( sum_i (x_i - mean)^2 / (n - 1) )   (unbiased = true, torch's default)
- *     std(x) = sqrt( sum_i (x_i - mean)^2 / n )         (unbiased = false)
+ *     stdOf(x) = sqrt( sum_i (x_i - mean)^2 / (n - 1) )   (unbiased = true, torch's default)
+ *     stdOf(x) = sqrt( sum_i (x_i - mean)^2 / n )         (unbiased = false)
  *
  * Two passes in double (first the mean, then the squared deviations), the same
  * algorithm as torch's full reduction. NaN when n - 1 (or n) is 0.
  */
-export function std(x: ArrayLike<number>, unbiased = true): number {
+export function stdOf(x: ArrayLike<number>, unbiased = true): number {
   const n = x.length;
-  const m = mean(x);
+  const m = meanOf(x);
   let ss = 0;
   for (let i = 0; i < n; i++) {
     const d = x[i] - m;
@@ -234,26 +235,26 @@ export interface LayerStats {
  */
 export function layerStats(name: string, values: ArrayLike<number>, threshold = 0.97): LayerStats {
   const fraction = saturation(values, threshold);
-  return { name, mean: mean(values), std: std(values), saturated: f32(f32(fraction) * 100) };
+  return { name, mean: meanOf(values), std: stdOf(values), saturated: f32(f32(fraction) * 100) };
 }
 
 /**
- * grad:data ratio of a parameter, std(grad) / std(data): how large the
+ * grad:data ratio of a parameter, stdOf(grad) / stdOf(data): how large the
  * gradient is compared with the values it will change (the lecture's third picture).
  */
 export function gradDataRatio(grad: ArrayLike<number>, data: ArrayLike<number>): number {
-  return std(grad) / std(data);
+  return stdOf(grad) / stdOf(data);
 }
 
 /**
  * update:data ratio of an SGD step, on a log scale:
  *
- *     log10( std(lr * grad) / std(data) ) = log10( |lr| * std(grad) / std(data) )
+ *     log10( stdOf(lr * grad) / stdOf(data) ) = log10( |lr| * stdOf(grad) / stdOf(data) )
  *
  * The lecture's fourth picture; about -3 is healthy (updates of ~1/1000 of the values).
  */
 export function updateDataRatio(grad: ArrayLike<number>, data: ArrayLike<number>, lr: number): number {
-  return Math.log10((Math.abs(lr) * std(grad)) / std(data));
+  return Math.log10((Math.abs(lr) * stdOf(grad)) / stdOf(data));
 }
 
 /** Statistics of a parameter and its gradient (the lecture's third picture). */
@@ -264,150 +265,17 @@ export interface ParamStats {
   mean: number;
   /** std of the gradient */
   std: number;
-  /** std(grad) / std(data) */
+  /** stdOf(grad) / stdOf(data) */
   gradDataRatio: number;
 }
 
 /**
- * mean and std of `grad`, and std(grad) / std(data), for a parameter of `shape`.
+ * mean and std of `grad`, and stdOf(grad) / stdOf(data), for a parameter of `shape`.
  * The ratio divides the two stds rounded to float32, as the lecture's
  * `t.std() / p.std()` divides two float32 numbers (it differs from
  * `gradDataRatio` by at most a float32 rounding), so the printed line is the lecture's.
  */
 export function paramStats(shape: number[], grad: ArrayLike<number>, data: ArrayLike<number>): ParamStats {
-  const s = std(grad);
-  return { shape, mean: mean(grad), std: s, gradDataRatio: f32(s) / f32(std(data)) };
-}
-
-// ---------------------------------------------------------------------------
-// the lecture's printed lines (Python %-formatting)
-// ---------------------------------------------------------------------------
-//
-// The lecture prints float32 tensors (t.mean(), t.std(), ...). So the lines
-// below first round each number to float32, then format it exactly as Python
-// does: '%e' shows 7 digits, and the 7th digit of a double and of its float32
-// rounding often differ (8.9817936e-04 -> '8.981793e-04' in double, but
-// '8.981794e-04' as the float32 torch prints).
-
-/**
- * The forward-pass line, as the lecture prints it:
- * `'layer %d (%10s): mean %+.2f, std %.2f, saturated: %.2f%%'`, e.g.
- * `layer 2 (      Tanh): mean -0.00, std 0.63, saturated: 2.78%`.
- * `kind` is the layer's class name (right-aligned in 10 characters).
- */
-export function formatLayerStats(index: number, kind: string, stats: LayerStats): string {
-  return (
-    `layer ${index} (${kind.padStart(10)}): mean ${formatFixed(f32(stats.mean), 2, true)}, ` +
-    `std ${formatFixed(f32(stats.std), 2)}, saturated: ${formatFixed(f32(stats.saturated), 2)}%`
-  );
-}
-
-/**
- * The backward-pass line: `'layer %d (%10s): mean %+f, std %e'`, e.g.
- * `layer 2 (      Tanh): mean +0.000000, std 8.981794e-04`.
- */
-export function formatGradStats(index: number, kind: string, stats: { mean: number; std: number }): string {
-  return `layer ${index} (${kind.padStart(10)}): mean ${formatFixed(f32(stats.mean), 6, true)}, std ${formatExp(f32(stats.std), 6)}`;
-}
-
-/**
- * The parameter line: `'weight %10s | mean %+f | std %e | grad:data ratio %e'`, e.g.
- * `weight  (30, 100) | mean -0.000047 | std 1.756820e-03 | grad:data ratio 5.633299e-03`.
- */
-export function formatParamStats(stats: ParamStats): string {
-  return (
-    `weight ${pyTuple(stats.shape).padStart(10)} | mean ${formatFixed(f32(stats.mean), 6, true)} | ` +
-    `std ${formatExp(f32(stats.std), 6)} | grad:data ratio ${formatExp(f32(stats.gradDataRatio), 6)}`
-  );
-}
-
-/** Python's str of a tuple of ints: (27, 10), (100,), (). */
-export function pyTuple(shape: readonly number[]): string {
-  return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-}
-
-/**
- * Python's `'%.{digits}f' % x` (with `sign`: `'%+.{digits}f'`): the exact binary
- * value of x rounded to `digits` decimals, ties to even (0.125 -> '0.12'),
- * the sign of -0 and of small negatives kept ('-0.00'). nan, inf as Python.
- */
-export function formatFixed(x: number, digits = 6, sign = false): string {
-  const special = nonFinite(x, sign);
-  if (special !== null) return special;
-  const { neg, m, e } = decompose(x);
-  // round(|x| * 10^digits) = round(m * 2^e * 10^digits), exactly
-  const scale = 10n ** BigInt(digits);
-  const q = e >= 0 ? (m << BigInt(e)) * scale : roundHalfEven(m * scale, 1n << BigInt(-e));
-  let s = q.toString().padStart(digits + 1, '0');
-  if (digits > 0) s = `${s.slice(0, s.length - digits)}.${s.slice(s.length - digits)}`;
-  return (neg ? '-' : sign ? '+' : '') + s;
-}
-
-/**
- * Python's `'%.{digits}e' % x` (with `sign`: `'%+.{digits}e'`): d.dddddde±XX,
- * mantissa rounded from the exact value (ties to even), exponent at least two
- * digits: 0.0008981793653219938 -> '8.981794e-04'.
- */
-export function formatExp(x: number, digits = 6, sign = false): string {
-  const special = nonFinite(x, sign);
-  if (special !== null) return special;
-  const { neg, m, e } = decompose(x);
-  let exp = 0;
-  let q = 0n;
-  if (m !== 0n) {
-    // |x| = num / den exactly
-    const num = e >= 0 ? m << BigInt(e) : m;
-    const den = e >= 0 ? 1n : 1n << BigInt(-e);
-    // exponent: 10^exp <= |x| < 10^(exp+1), starting from a float estimate
-    exp = Math.floor(Math.log10(Math.abs(x)));
-    while (lessThanPow10(num, den, exp)) exp--;
-    while (!lessThanPow10(num, den, exp + 1)) exp++;
-    // q = round(|x| * 10^(digits - exp))
-    const p = digits - exp;
-    q = p >= 0 ? roundHalfEven(num * 10n ** BigInt(p), den) : roundHalfEven(num, den * 10n ** BigInt(-p));
-    if (q === 10n ** BigInt(digits + 1)) {
-      q /= 10n;
-      exp += 1;
-    }
-  }
-  let s = q.toString().padStart(digits + 1, '0');
-  if (digits > 0) s = `${s[0]}.${s.slice(1)}`;
-  const e2 = String(Math.abs(exp)).padStart(2, '0');
-  return `${neg ? '-' : sign ? '+' : ''}${s}e${exp < 0 ? '-' : '+'}${e2}`;
-}
-
-/** Python's text for nan and infinities ('nan', '+nan', 'inf', '-inf', '+inf'), or null. */
-function nonFinite(x: number, sign: boolean): string | null {
-  if (Number.isNaN(x)) return sign ? '+nan' : 'nan';
-  if (x === Infinity) return sign ? '+inf' : 'inf';
-  if (x === -Infinity) return '-inf';
-  return null;
-}
-
-const f64Buf = new Float64Array(1);
-const u32View = new Uint32Array(f64Buf.buffer);
-
-/** A finite double as (-1)^neg * m * 2^e with an integer m (exact). */
-function decompose(x: number): { neg: boolean; m: bigint; e: number } {
-  f64Buf[0] = x;
-  const lo = u32View[0];
-  const hi = u32View[1];
-  const neg = hi >>> 31 === 1;
-  const biased = (hi >>> 20) & 0x7ff;
-  const frac = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
-  if (biased === 0) return { neg, m: frac, e: -1074 }; // zero and subnormals
-  return { neg, m: frac | (1n << 52n), e: biased - 1075 };
-}
-
-/** round(num / den) with ties to even, for num >= 0, den > 0. */
-function roundHalfEven(num: bigint, den: bigint): bigint {
-  const q = num / den;
-  const r2 = 2n * (num % den);
-  if (r2 > den || (r2 === den && q % 2n === 1n)) return q + 1n;
-  return q;
-}
-
-/** num / den < 10^k, exactly. */
-function lessThanPow10(num: bigint, den: bigint, k: number): boolean {
-  return k >= 0 ? num < den * 10n ** BigInt(k) : num * 10n ** BigInt(-k) < den;
+  const s = stdOf(grad);
+  return { shape, mean: meanOf(grad), std: s, gradDataRatio: f32(s) / f32(stdOf(data)) };
 }

@@ -2,8 +2,8 @@
  * From names to training examples, as in makemore: the vocabulary, the (context -> next char)
  * dataset, and the seeded 80/10/10 split of the lecture.
  */
-import { PyRandom } from './random';
-import { checkInteger, fail } from './check';
+import { PyRandom } from '../tensor/random';
+import { checkInteger, fail } from '../check';
 
 /** A list of names: an array of strings (`where` names the function). */
 function checkWords(where: string, words: string[]): void {

@@ -4,20 +4,20 @@
  *
  * One file per run profile, `dist/results-<profile>.json`, written by `npm start` and by notebooks run
  * in JupyterLab alike (`MAKEMORE_RESULTS` names another file: the tests use their own). Written
- * atomically. Each result carries the label of the network that produced it (lib/fingerprint.ts), so
+ * atomically. Each result carries the label of the network that produced it (lib/nn/fingerprint.ts), so
  * that a result of an edited network is not shown as the lecture's stage.
  * Other files a notebook makes (checkpoints) go beside it: `outputFile(name)`.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { PROJECT_ROOT } from './names';
+import { DIST_DIR } from './paths';
 import { PROFILE } from './profile';
-import { ArgumentError } from './check';
-import { NetworkLabel, labelNow, labelOf, networkDifference } from './fingerprint';
-import { Stage, STAGES, stageNetwork } from './models';
-import { Dataset } from './data';
-import { Generator } from './random';
+import { ArgumentError } from '../check';
+import { NetworkLabel, labelNow, labelOf, networkDifference } from '../nn/fingerprint';
+import { Stage, STAGES, stageNetwork } from '../nn/models';
+import { Dataset } from '../data/dataset';
+import { Generator } from '../tensor/random';
 
 /** The values recorded for a stage (train, dev losses), its profile and the network that produced them. */
 export interface Result {
@@ -29,7 +29,7 @@ export type Results = Record<string, Result>;
 
 export function resultsFile(): string {
   const file = process.env.MAKEMORE_RESULTS;
-  if (file === undefined) return path.join(PROJECT_ROOT, 'dist', `results-${PROFILE}.json`);
+  if (file === undefined) return path.join(DIST_DIR, `results-${PROFILE}.json`);
   if (file.trim() === '') {
     throw new ArgumentError('MAKEMORE_RESULTS is set but empty: set it to a JSON file for the results, or unset it ' +
       `to use dist/results-<profile>.json.`);
@@ -99,7 +99,7 @@ function withLock(lock: string, f: () => void): void {
 const lecture = new WeakMap<Dataset, Map<Stage, NetworkLabel>>();
 
 /**
- * The label of the lecture's network at `stage` (lib/models.ts's `stageNetwork`, seed 2147483647),
+ * The label of the lecture's network at `stage` (lib/nn/models.ts's `stageNetwork`, seed 2147483647),
  * its first step on `train`, the training split, as `mm.train` would take it.
  */
 export function lectureNetwork(stage: Stage, train: Dataset): NetworkLabel {

@@ -8,7 +8,7 @@
  * renderer does not redraw a figure it has drawn, so a Plotly figure would not move.
  */
 import { LiveOutput } from './display';
-import { Figure, figureBundle } from './plotly';
+import { Figure, figureBundle } from './figure';
 
 /** Marks the live chart's figure (layout.meta), to tell it from the figures a notebook shows itself. */
 export const LIVE_CHART_META = 'makemore-live-loss';

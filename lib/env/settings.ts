@@ -5,8 +5,8 @@
  */
 import { readProfile } from './profile';
 import { backendFromEnv, initBackend } from './backend';
-import { compiling, fusing } from './compile/step';
-import { loadNames, namesFileFromEnv } from './names';
+import { compiling, fusing } from '../compile/step';
+import { loadNames, namesFileFromEnv } from '../data/names';
 import { resultsFile } from './results';
 
 /** Check the settings, then the data (downloading it if missing) and the backend; throws the first problem. */

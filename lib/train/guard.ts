@@ -5,10 +5,10 @@
  * assign (so that a failed step leaves them as they were).
  */
 import * as tf from '@tensorflow/tfjs';
-import { totalMemory } from './env';
-import { ArgumentError, checkInteger, describe, fail } from './check';
-import type { Dataset } from './data';
-import type { LossFn } from './compile/step';
+import { totalMemory } from '../env/host';
+import { ArgumentError, checkInteger, describe, fail } from '../check';
+import type { Dataset } from '../data/dataset';
+import type { LossFn } from '../compile/step';
 
 // ---------------------------------------------------------------------------------------------
 // The data set

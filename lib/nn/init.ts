@@ -24,7 +24,7 @@
  * shape is what this module reproduces. Xavier uses fan_in + fan_out: the
  * layout does not matter.
  */
-import { Generator } from './random';
+import { Generator } from '../tensor/random';
 
 /**
  * The stream used when no `generator` is given: one shared generator with

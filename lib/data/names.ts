@@ -14,15 +14,15 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Split, Vocabulary, buildVocabulary, splitDataset } from './data';
+import { Split, Vocabulary, buildVocabulary, splitDataset } from './dataset';
+import { DATA_DIR } from '../env/paths';
 
 export const NAMES_URL = 'https://raw.githubusercontent.com/karpathy/makemore/master/names.txt';
 export const NAMES_SHA256 = '0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d';
 export const NAMES_BYTES = 228145;
 
-/** The project's root folder (where package.json is), found from this file. */
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
-export const DEFAULT_NAMES_PATH = path.join(PROJECT_ROOT, 'data', 'names.txt');
+/** The committed copy of names.txt. */
+export const DEFAULT_NAMES_PATH = path.join(DATA_DIR, 'names.txt');
 
 const sha256 = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
 

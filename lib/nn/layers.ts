@@ -7,15 +7,15 @@
  * after the backward pass (PyTorch's `layer.out.retain_grad()` and `layer.out.grad`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Generator } from './random';
-import { buffer, embed, parameter, randn } from './ops';
-import { refreshAfterStep } from './compile/record';
-import { ArgumentError, checkFinite, checkGenerator as checkGen, checkInteger, checkOptions, fail } from './check';
+import { Generator } from '../tensor/random';
+import { buffer, embed, parameter, randn } from '../tensor/ops';
+import { refreshAfterStep } from '../compile/record';
+import { ArgumentError, checkFinite, checkGenerator, checkInteger, checkOptions, fail } from '../check';
 
 /** The generator option of a layer that draws its initial weights. */
-function checkGenerator(where: string, options: { generator?: Generator } | undefined): Generator {
+function generatorOption(where: string, options: { generator?: Generator } | undefined): Generator {
   checkOptions(where, options);
-  return checkGen(where, 'options.generator', options!.generator!);
+  return checkGenerator(where, 'options.generator', options!.generator!);
 }
 
 /**
@@ -144,7 +144,7 @@ export class Linear extends Layer {
     super();
     this.fanIn = checkInteger('Linear', 'fanIn', fanIn, 1);
     this.fanOut = checkInteger('Linear', 'fanOut', fanOut, 1);
-    checkGenerator('Linear', options);
+    generatorOption('Linear', options);
     this.weight = parameter(tf.tidy(() => randn(options.generator, [fanIn, fanOut]).div(Math.sqrt(fanIn))), 'weight');
     this.bias = options.bias === false ? null : parameter(tf.zeros([fanOut]), 'bias');
   }
@@ -291,7 +291,7 @@ export class Embedding extends Layer {
     super();
     this.vocabSize = checkInteger('Embedding', 'vocabSize', vocabSize, 1);
     this.dim = checkInteger('Embedding', 'dim', dim, 1);
-    this.weight = parameter(randn(checkGenerator('Embedding', options), [vocabSize, dim]), 'C');
+    this.weight = parameter(randn(generatorOption('Embedding', options), [vocabSize, dim]), 'C');
   }
 
   toString(): string {

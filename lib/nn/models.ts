@@ -12,9 +12,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BatchNorm1d, Embedding, Layer, Linear, Tanh, parametersOf } from './layers';
-import { buffer, crossEntropy, embed, noGrad, parameter, randn, std } from './ops';
-import { Generator } from './random';
-import { ArgumentError, checkFinite, checkGenerator, checkInteger, checkOptions, fail } from './check';
+import { buffer, crossEntropy, embed, noGrad, parameter, randn, std } from '../tensor/ops';
+import { Generator } from '../tensor/random';
+import { ArgumentError, checkFinite, checkGenerator, checkInteger, checkOptions, fail } from '../check';
 
 export interface DeepNetworkOptions {
   generator: Generator;

@@ -3,7 +3,7 @@
  *   full  (default) the lecture's step counts: 200,000 steps of training;
  *   quick small step counts, for tests and CI: the same code path, fewer steps.
  */
-import { SETTINGS, envChoice } from './check';
+import { SETTINGS, envChoice } from '../check';
 
 export type ProfileName = 'full' | 'quick';
 
