@@ -39,7 +39,7 @@ async function bundle(entry: string, options: esbuild.BuildOptions): Promise<str
 
 export async function buildPlayground(outDir: string): Promise<{ file: string; bytes: number }> {
   // The kernels, compiled when missing or older than their source.
-  (require(path.join(ROOT, 'tools', 'build-wasm.js')) as { build(): boolean }).build();
+  (require(path.join(ROOT, 'lib', 'assembly', 'build.js')) as { build(): boolean }).build();
   const words = await loadNames();   // MAKEMORE_NAMES, else data/names.txt (downloaded and checked)
 
   const workerCode = await bundle('worker.ts', {

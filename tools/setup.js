@@ -109,7 +109,7 @@ function ensureKernel() {
 
 function ensureWasmKernels() {
   try {
-    const built = require('./build-wasm').build();
+    const built = require('../lib/assembly/build.js').build();
     if (built) log('compiled the WebAssembly kernels (lib/assembly/*.ts -> lib/assembly/build/kernels.wasm)');
     return built;
   } catch (e) {

@@ -70,8 +70,8 @@ function kernelFileBytes(): Uint8Array {
   const fs = require('fs') as typeof import('fs');
   const path = require('path') as typeof import('path');
   const root = path.resolve(__dirname, '..', '..');
-  // tools/build-wasm.js is plain Node.js; it compiles with AssemblyScript when needed.
-  const builder = require(path.join(root, 'tools', 'build-wasm.js')) as { build(): boolean; OUT: string };
+  // lib/assembly/build.js is plain Node.js; it compiles with AssemblyScript when needed.
+  const builder = require(path.join(root, 'lib', 'assembly', 'build.js')) as { build(): boolean; OUT: string };
   if (builder.build()) console.log(`built the WebAssembly kernels: ${path.relative(root, builder.OUT)}`);
   return fs.readFileSync(builder.OUT);
 }
