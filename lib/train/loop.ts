@@ -326,7 +326,11 @@ export function evaluate(loss: LossFn, data: Dataset, chunk = EVAL_ROWS): number
   checkDataset('evaluate', 'data', data);
   checkInteger('evaluate', 'chunk', chunk, 1);
   checkBatchFits('evaluate', 'chunk', Math.min(chunk, data.size), loss, data, undefined, compiling());
-  const rows = (start: number, n: number) => Int32Array.from({ length: n }, (_, i) => start + i);
+  const rows = (start: number, n: number) => {
+    const ix = new Int32Array(n);
+    for (let i = 0; i < n; i++) ix[i] = start + i;
+    return ix;
+  };
   let total = 0;
   for (let start = 0; start < data.size; start += chunk) {
     const n = Math.min(chunk, data.size - start);

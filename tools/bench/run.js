@@ -82,8 +82,8 @@ function liveChartCost(reps) {
   // here, the library's own classes): that share is the cost, measured without the noise of two runs.
   const setup = [
     "import * as mm from './lib/index';",
-    "import { LiveLossChart } from './lib/livechart';",
-    "import { LiveOutput } from './lib/display';",
+    "import { LiveLossChart } from './lib/viz/livechart';",
+    "import { LiveOutput } from './lib/viz/display';",
     'const data = await mm.loadData();',
     'let inside = 0, depth = 0;',
     'const timed = (proto, name) => { const f = proto[name]; proto[name] = function (...a) { const t0 = performance.now(); depth++;',
