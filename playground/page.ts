@@ -54,6 +54,8 @@ let workerUrl: string | undefined;
 let latest: Pictures | undefined;
 const stale = new Set<keyof Pictures>();
 let frameAsked = false;
+// The state a finished run ends in, set once its last pictures are drawn (they go one per frame).
+let whenDrawn: State | undefined;
 
 function endRun(): void {
   worker?.terminate();
@@ -73,6 +75,7 @@ function startRun(): void {
   showMessage([]);
   printed.textContent = '';
   latest = undefined;
+  whenDrawn = undefined;
   stale.clear();
   for (const name of PICTURES) byId(name).replaceChildren();
   workerUrl ??= URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
@@ -89,6 +92,7 @@ const send = (m: ToWorker) => worker?.postMessage(m);
 
 function fail(text: string): void {
   endRun();
+  whenDrawn = undefined;
   showMessage([text]);
   status.textContent = 'stopped by an error';
   setState('error');
@@ -105,7 +109,8 @@ function receive(m: FromWorker): void {
     status.textContent = `${m.stopped ? 'stopped after' : 'done:'} ${m.done.toLocaleString('en')} of ` +
       `${m.steps.toLocaleString('en')} steps in ${m.seconds.toFixed(1)} s`;
     endRun();
-    setState(m.stopped ? 'stopped' : 'done');
+    if (stale.size === 0) setState(m.stopped ? 'stopped' : 'done');
+    else whenDrawn = m.stopped ? 'stopped' : 'done';
   } else if (m.type === 'error') fail(m.message);
 }
 
@@ -128,6 +133,10 @@ function askFrame(): void {
     const { data, layout } = latest[name];
     Plotly.react(byId(name), data, { ...layout, height: 340, margin: { t: 40, r: 10, b: 40, l: 60 }, legend: { font: { size: 10 } } },
       { displaylogo: false, responsive: true });
+    if (stale.size === 0 && whenDrawn) {
+      setState(whenDrawn);
+      whenDrawn = undefined;
+    }
     askFrame();
   });
 }

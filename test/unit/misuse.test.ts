@@ -108,9 +108,9 @@ const CASES: [string, () => unknown, string | RegExp][] = [
   ['meanStdOver with chunk 0', () => meanStdOver((X) => X.toFloat(), split.dev, 0), 'meanStdOver: chunk must be an integer >= 1, got 0'],
   ['meanStdOver of one example', () => meanStdOver((X) => X.toFloat(), { X: new Int32Array(3), Y: Int32Array.of(1), size: 1, blockSize: 3 }),
     'meanStdOver: data has 1 example: an unbiased std needs at least 2.'],
-  ['meanStdOver of a function that gives one value per chunk', () => meanStdOver((X) => X.toFloat().mean(), split.dev),
+  ['meanStdOver of a function that gives one value per chunk', () => meanStdOver((X) => X.toFloat().mean(), split.dev, 1024),
     'meanStdOver: f(X) for X of shape [1024, 3] must be a tensor [1024, columns] (one row per example), got a tensor of shape []'],
-  ['meanStdOver of a function whose columns change', () => meanStdOver((X) => (X.shape[0] === 1024 ? X : X.slice([0, 0], [-1, 2])).toFloat(), split.dev),
+  ['meanStdOver of a function whose columns change', () => meanStdOver((X) => (X.shape[0] === 1024 ? X : X.slice([0, 0], [-1, 2])).toFloat(), split.dev, 1024),
     /^meanStdOver: f\(X\) gave 2 columns for rows 22528 to 22654, but 3 for the first rows: f must give the same columns for every row\.$/],
   // data
   ['splitDataset with blockSize 0', () => splitDataset(words, 0), 'splitDataset: blockSize must be an integer >= 1, got 0'],
