@@ -184,12 +184,14 @@ function isEmpty(shape: readonly number[]): boolean {
  * For a lecture weight [fanIn, fanOut] (used as x @ W) pass mode: 'fan_out'.
  */
 export function kaimingNormal(shape: number[], options: KaimingOptions = {}): Float32Array {
-  const { a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu', generator = defaultGenerator } = options;
   if (isEmpty(shape)) return new Float32Array(0);
-  const fan = correctFan(shape, mode);
-  const gain = calculateGain(nonlinearity, a);
-  const std = gain / Math.sqrt(fan);
-  return generator.normal(shape, 0, std);
+  return (options.generator ?? defaultGenerator).normal(shape, 0, kaimingStd(shape, options));
+}
+
+/** The std both Kaiming initialisations aim at: gain / sqrt(fan_mode). */
+function kaimingStd(shape: number[], options: KaimingOptions): number {
+  const { a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu' } = options;
+  return calculateGain(nonlinearity, a) / Math.sqrt(correctFan(shape, mode));
 }
 
 /**
@@ -201,13 +203,9 @@ export function kaimingNormal(shape: number[], options: KaimingOptions = {}): Fl
  * For a lecture weight [fanIn, fanOut] (used as x @ W) pass mode: 'fan_out'.
  */
 export function kaimingUniform(shape: number[], options: KaimingOptions = {}): Float32Array {
-  const { a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu', generator = defaultGenerator } = options;
   if (isEmpty(shape)) return new Float32Array(0);
-  const fan = correctFan(shape, mode);
-  const gain = calculateGain(nonlinearity, a);
-  const std = gain / Math.sqrt(fan);
-  const bound = Math.sqrt(3.0) * std;
-  return generator.uniform(shape, -bound, bound);
+  const bound = Math.sqrt(3.0) * kaimingStd(shape, options);
+  return (options.generator ?? defaultGenerator).uniform(shape, -bound, bound);
 }
 
 /**
