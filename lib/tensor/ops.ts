@@ -62,7 +62,7 @@ export function variance(x: tf.Tensor, axis: number, keepDims = false): tf.Tenso
 /**
  * `C[X].view(B, -1)`: look up the embedding of every context character and concatenate them.
  * A gather; its gradient sums the rows of dout into the rows of C they came from (UnsortedSegmentSum,
- * which lib/kernels.ts registers for the WebAssembly backend).
+ * which lib/env/kernel-fixes.ts registers for the WebAssembly backend).
  */
 export function embed(C: tf.Tensor, X: tf.Tensor): tf.Tensor2D {
   if (!(C instanceof tf.Tensor) || C.rank !== 2) fail('embed', 'the table C', C, 'a 2-D tensor [vocabSize, nEmbd]');
