@@ -110,4 +110,5 @@ export const SETTINGS = {
   MAKEMORE_BACKEND: [['tensorflow', 'native TensorFlow, installed by tools/install-native-tensorflow.sh'], ['wasm', 'WebAssembly'], ['cpu', 'plain JavaScript']],
   MAKEMORE_COMPILE: [['1', 'compile training steps'], ['0', 'run them eagerly on TensorFlow.js']],
   MAKEMORE_FUSE: [['1', 'fuse the elementwise kernels of a compiled step'], ['0', 'one loop per kernel']],
+  MAKEMORE_FMA: [['1', 'fused multiply-add in matrix products, where WebAssembly has it (relaxed SIMD)'], ['0', 'a multiply, then an add']],
 } as const;

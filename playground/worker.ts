@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import kernelBytes from '../lib/assembly/build/kernels.wasm';
+import kernelBytesFma from '../lib/assembly/build/kernels-fma.wasm';
 import { useKernelModule } from '../lib/compile/simd';
 import { buildVocabulary, splitDataset, Dataset } from '../lib/data/dataset';
 import * as ex from '../lib/viz/pictures';
@@ -45,7 +46,8 @@ async function setUp(): Promise<void> {
   tf.enableProdMode();
   registerKernelFixes();
   if (!(await tf.setBackend('cpu'))) throw new Error('TensorFlow.js\'s cpu backend did not start');
-  useKernelModule(kernelBytes);
+  // The browser picks: kernels-fma.wasm where it has relaxed SIMD (Chrome since 114), else kernels.wasm.
+  useKernelModule(kernelBytes, kernelBytesFma);
 }
 
 /** The notebooks' training set: the names shuffled with seed 42, the first 80% (lib/data/names.ts loadData). */

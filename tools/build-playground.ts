@@ -10,7 +10,7 @@
  *   - the page's script (playground/page.ts), with the worker's bundle in it as text (a Blob URL
  *     starts the worker: no second file to load);
  *   - the worker's bundle (playground/worker.ts and lib/, TensorFlow.js included, minified), with
- *     the WebAssembly kernels (lib/assembly/build/kernels.wasm) inline and the names inline.
+ *     the WebAssembly kernels (lib/assembly/build/kernels.wasm and kernels-fma.wasm) inline and the names inline.
  */
 import * as esbuild from 'esbuild';
 import * as fs from 'fs';

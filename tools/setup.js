@@ -110,7 +110,7 @@ function ensureKernel() {
 function ensureWasmKernels() {
   try {
     const built = require('../lib/assembly/build.js').build();
-    if (built) log('compiled the WebAssembly kernels (lib/assembly/*.ts -> lib/assembly/build/kernels.wasm)');
+    if (built) log('compiled the WebAssembly kernels (lib/assembly/*.ts -> lib/assembly/build/kernels.wasm, kernels-fma.wasm)');
     return built;
   } catch (e) {
     fail(`${e.message}\nThe notebooks still run without them, slower: fix the error, or set MAKEMORE_COMPILE=0.`);

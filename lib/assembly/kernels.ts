@@ -20,6 +20,15 @@ import { at, ld, st, vld, vst, vstPartial } from './access';
   vstPartial(p, i, v0, n);
 }
 
+/**
+ * a * b + c. Built twice (lib/assembly/build.js): with relaxed SIMD, one fused multiply-add where the
+ * machine has it (rounded once, as PyTorch's MKL products are); without, a multiply then an add.
+ */
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Matrix products
 //
@@ -80,10 +89,10 @@ export function matmulTN(x: usize, w: usize, y: usize, M: i32, K: i32, N: i32): 
   for (let k = 0; k < K; k++) {
     const w0 = v128.load(wp), w1 = v128.load(wp, 16);
     const a0 = v128.load32_splat(xp), a1 = v128.load32_splat(xp, 4), a2 = v128.load32_splat(xp, 8), a3 = v128.load32_splat(xp, 12);
-    c00 = f32x4.add(c00, f32x4.mul(a0, w0)); c01 = f32x4.add(c01, f32x4.mul(a0, w1));
-    c10 = f32x4.add(c10, f32x4.mul(a1, w0)); c11 = f32x4.add(c11, f32x4.mul(a1, w1));
-    c20 = f32x4.add(c20, f32x4.mul(a2, w0)); c21 = f32x4.add(c21, f32x4.mul(a2, w1));
-    c30 = f32x4.add(c30, f32x4.mul(a3, w0)); c31 = f32x4.add(c31, f32x4.mul(a3, w1));
+    c00 = madd(a0, w0, c00); c01 = madd(a0, w1, c01);
+    c10 = madd(a1, w0, c10); c11 = madd(a1, w1, c11);
+    c20 = madd(a2, w0, c20); c21 = madd(a2, w1, c21);
+    c30 = madd(a3, w0, c30); c31 = madd(a3, w1, c31);
     xp += xStep; wp += wStep;
   }
   if (b) {

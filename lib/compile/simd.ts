@@ -2,6 +2,8 @@
  * The project's WebAssembly SIMD kernels (`lib/assembly/`, AssemblyScript), each plan's instance of
  * them on a memory of its own, and a simple allocator: a plan allocates its buffers once.
  */
+import { SETTINGS, envChoice } from '../check';
+
 /**
  * The parts of the WebAssembly API we use, typed here: the notebooks' kernel (tslab) compiles
  * without the DOM library, where TypeScript keeps WebAssembly's types.
@@ -10,6 +12,7 @@ export interface Memory { readonly buffer: ArrayBuffer; grow(pages: number): num
 export const WebAssemblyApi = (globalThis as unknown as { WebAssembly: {
   Memory: new (descriptor: { initial: number }) => Memory;
   Module: new (bytes: Uint8Array) => object;
+  validate(bytes: Uint8Array): boolean;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 } }).WebAssembly;
 
@@ -51,35 +54,67 @@ export const BinaryOp = {
 
 export const ReduceOp = { sum: 0, mean: 1, max: 2, min: 3, prod: 4, any: 5, all: 6, argMax: 7, argMin: 8 } as const;
 
-let compiled: object | undefined;
-let givenBytes: Uint8Array | undefined;
+/**
+ * Whether matrix products use fused multiply-add (`MAKEMORE_FMA`, default on): the kernels built with
+ * relaxed SIMD, where the WebAssembly runtime has it. A fused multiply-add rounds once where a multiply
+ * then an add rounds twice, so the last bits of a product differ between the two (PyTorch's MKL
+ * products are fused too); `MAKEMORE_FMA=0` gives the same bits on every machine. Read once, when
+ * the first plan is built.
+ */
+export function fusedMultiplyAdd(): boolean {
+  return kernelModule().fma;
+}
+
+let compiled: { module: object; fma: boolean } | undefined;
+let given: { plain: Uint8Array; fma?: Uint8Array } | undefined;
 
 /**
- * Use these bytes as the kernels' module (lib/assembly/build/kernels.wasm) instead of the file: a
- * bundle for the browser (the playground) carries them inline, as there is no file system to read.
- * Call it before the first plan is built.
+ * Use these bytes as the kernels' modules (lib/assembly/build/kernels.wasm and kernels-fma.wasm)
+ * instead of the files: a bundle for the browser (the playground) carries them inline, as there is no
+ * file system to read. Call it before the first plan is built.
  */
-export function useKernelModule(bytes: Uint8Array): void {
-  givenBytes = bytes;
+export function useKernelModule(plain: Uint8Array, fma?: Uint8Array): void {
+  given = { plain, fma };
   compiled = undefined;
 }
 
-/** On node: the file, built first if it is missing or older than its source. */
-function kernelFileBytes(): Uint8Array {
+/** On node: the files, built first if they are missing or older than their source. */
+function kernelFiles(): { plain: Uint8Array; fma: Uint8Array } {
   // Required here, not imported: a browser bundle that was given the bytes never loads them.
   const fs = require('fs') as typeof import('fs');
   const path = require('path') as typeof import('path');
   const root = path.resolve(__dirname, '..', '..');
   // lib/assembly/build.js is plain Node.js; it compiles with AssemblyScript when needed.
-  const builder = require(path.join(root, 'lib', 'assembly', 'build.js')) as { build(): boolean; OUT: string };
-  if (builder.build()) console.log(`built the WebAssembly kernels: ${path.relative(root, builder.OUT)}`);
-  return fs.readFileSync(builder.OUT);
+  const builder = require(path.join(root, 'lib', 'assembly', 'build.js')) as {
+    build(): boolean; allowRelaxedSimd(): void; OUT: string; OUT_FMA: string;
+  };
+  if (builder.build()) console.log(`built the WebAssembly kernels: ${path.relative(root, builder.OUT)}, ${path.basename(builder.OUT_FMA)}`);
+  builder.allowRelaxedSimd();
+  return { plain: fs.readFileSync(builder.OUT), fma: fs.readFileSync(builder.OUT_FMA) };
 }
 
-/** The compiled module of the kernels. */
-function kernelModule(): object {
-  if (!compiled) compiled = new WebAssemblyApi.Module(givenBytes ?? kernelFileBytes());
+/** The compiled module of the kernels: with fused multiply-add when it is asked for and the runtime has it. */
+function kernelModule(): { module: object; fma: boolean } {
+  if (!compiled) {
+    const bytes = given ?? kernelFiles();
+    const wanted = envChoice('MAKEMORE_FMA', SETTINGS.MAKEMORE_FMA, 'the same as 1') !== '0';
+    const fma = wanted && bytes.fma !== undefined && WebAssemblyApi.validate(bytes.fma) ? new WebAssemblyApi.Module(bytes.fma) : undefined;
+    // Relaxed SIMD lets a runtime do a multiply and an add where the processor has no fused
+    // multiply-add: then the plain build, which gives the same bits.
+    compiled = fma && fuses(fma) ? { module: fma, fma: true } : { module: new WebAssemblyApi.Module(bytes.plain), fma: false };
+  }
   return compiled;
+}
+
+/** Whether the module's products round once: (1 + 2^-12)^2 - 1 keeps its last term 2^-24 only when fused. */
+function fuses(module: object): boolean {
+  const memory = new WebAssemblyApi.Memory({ initial: 1 });
+  const k = new WebAssemblyApi.Instance(module, { env: { memory } }).exports as unknown as Kernels;
+  const f = new Float32Array(memory.buffer);
+  const a = 1 + 2 ** -12;
+  f.set([1, a, -1, a]);
+  k.matmul(0, 8, 0, 16, 1, 2, 1, 32);
+  return f[4] === 2 ** -11 + 2 ** -24;
 }
 
 /** Room after each buffer: the kernels may read (never write) up to 7 floats past the end. */
@@ -94,7 +129,7 @@ export class KernelMemory {
 
   constructor() {
     this.memory = new WebAssemblyApi.Memory({ initial: 16 });
-    this.kernels = new WebAssemblyApi.Instance(kernelModule(), { env: { memory: this.memory } }).exports as unknown as Kernels;
+    this.kernels = new WebAssemblyApi.Instance(kernelModule().module, { env: { memory: this.memory } }).exports as unknown as Kernels;
   }
 
   /** A buffer of `floats` float32 values; returns its byte address. */

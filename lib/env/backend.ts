@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { registerKernelFixes } from './kernel-fixes';
 import { compiling } from '../compile/step';
 import { SETTINGS, envChoice } from '../check';
+import { fusedMultiplyAdd } from '../compile/simd';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
@@ -110,7 +111,8 @@ export async function initBackend(): Promise<BackendName> {
   const name = await chosen;
   console.log(message);
   console.log(compiling()
-    ? 'Training steps: compiled to WebAssembly SIMD kernels on their first run (lib/compile; MAKEMORE_COMPILE=0 runs them eagerly)'
+    ? `Training steps: compiled to WebAssembly SIMD kernels on their first run${fusedMultiplyAdd() ? ', with fused multiply-add' : ''} ` +
+      '(lib/compile; MAKEMORE_COMPILE=0 runs them eagerly)'
     : 'Training steps: TensorFlow.js operations, eagerly (MAKEMORE_COMPILE=0)');
   return name;
 }

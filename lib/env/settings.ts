@@ -6,6 +6,7 @@
 import { readProfile } from './profile';
 import { backendFromEnv, initBackend } from './backend';
 import { compiling, fusing } from '../compile/step';
+import { fusedMultiplyAdd } from '../compile/simd';
 import { loadNames, namesFileFromEnv } from '../data/names';
 import { resultsFile } from './results';
 
@@ -15,6 +16,7 @@ export async function checkSettings(): Promise<void> {
   backendFromEnv();
   compiling();
   fusing();
+  fusedMultiplyAdd();
   namesFileFromEnv();
   resultsFile();
   await loadNames();

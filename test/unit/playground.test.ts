@@ -16,6 +16,8 @@ import { DEFAULTS, readSettings, parseNumber } from '../../playground/settings';
 import { NAMES_FILE, ROOT } from '../helpers/paths';
 
 const KERNELS = path.join(ROOT, 'lib', 'assembly', 'build', 'kernels.wasm');
+const KERNELS_FMA = path.join(ROOT, 'lib', 'assembly', 'build', 'kernels-fma.wasm');
+const bytesOf = (file: string) => new Uint8Array(fs.readFileSync(file));
 let trainSet: Dataset;
 
 before(async () => {
@@ -23,7 +25,7 @@ before(async () => {
   trainSet = splitDataset(await loadNames({ file: NAMES_FILE }), 3, 42).train;
 });
 // The other tests of this process read the file again.
-after(() => useKernelModule(fs.readFileSync(KERNELS)));
+after(() => useKernelModule(bytesOf(KERNELS), bytesOf(KERNELS_FMA)));
 
 test('the defaults are the lecture\'s deep network; 5/3 is the same number as in lib/nn/models.ts', () => {
   const read = readSettings(DEFAULTS);
@@ -69,7 +71,8 @@ async function losses(): Promise<number[]> {
 
 test('useKernelModule: the kernels given as bytes train as the file does, and are the ones used', async () => {
   const fromFile = await losses();
-  useKernelModule(new Uint8Array(fs.readFileSync(KERNELS)));
+  // Both builds, as the page gives them: the same choice as from the files, so the same losses.
+  useKernelModule(bytesOf(KERNELS), bytesOf(KERNELS_FMA));
   assert.deepEqual(await losses(), fromFile);
   // Bytes that are not a module: the next plan fails to build, so they were used.
   useKernelModule(new Uint8Array([0, 97, 115, 109, 99, 99, 99, 99]));
