@@ -252,12 +252,15 @@ export class CompiledStep {
 
   /** False until the first run (on the traced minibatch) has been checked against the eager step. */
   private checked = false;
+  /** Runs so far: a tensor made from the plan's buffers belongs to the run that published it. */
+  private runs = 0;
 
   /**
    * The forward and backward pass; returns the loss. Variables are not changed yet. The first run of a
    * new step must be on the minibatch it was traced on: it is checked against the eager step.
    */
   forward(): number {
+    this.runs++;
     const ops = this.plan.ops;
     if (this.profile) {
       for (const op of ops) {
@@ -312,12 +315,36 @@ export class CompiledStep {
         this.synced.set(v, v.dataId);
       }
     });
+    // The tensors are made when read, from the plan's buffer: most steps nobody reads them, so most
+    // steps copy nothing. The buffer holds this step's value until the plan runs again; a run that is
+    // not followed by a publish at once (a training loop's) first copies what is still unread
+    // (`keepPublished`). A read of a value a run overwrote would be a bug here: it fails loudly.
+    const run = this.runs;
+    this.unread.clear();
     for (const r of this.rec.refreshed) {
       if (this.plan.size(r.id) === 0) continue;
-      // The value is copied now (the next step overwrites the buffer); the tensor is made when read.
+      this.unread.add(r);
+      r.later(() => {
+        if (this.runs !== run) throw new Error('a compiled step ran without publishing its values (a bug of lib/compile)');
+        this.unread.delete(r);
+        return tf.tensor(this.plan.read(r.id).slice(), r.shape);
+      });
+    }
+  }
+
+  /** The refreshed tensors published but not read yet (made from the plan's buffers when read). */
+  private readonly unread = new Set<Recording['refreshed'][number]>();
+
+  /**
+   * Before runs without a publish after each (a training loop publishes at its end): copy the values of
+   * the last publish that are still unread, as those runs overwrite the buffers they would be made from.
+   */
+  keepPublished(): void {
+    for (const r of this.unread) {
       const values = this.plan.read(r.id).slice();
       r.later(() => tf.tensor(values, r.shape));
     }
+    this.unread.clear();
   }
 }
 

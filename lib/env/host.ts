@@ -15,9 +15,15 @@ export function terminal(): NodeJS.WriteStream | undefined {
   return nodeProcess?.stderr?.isTTY ? nodeProcess.stderr : undefined;
 }
 
-/** The machine's memory in bytes (node's os.totalmem()); in a browser, what the page may assume (4 GiB). */
+let machineMemory: number | undefined;
+
+/**
+ * The machine's memory in bytes (node's os.totalmem()); in a browser, what the page may assume (4 GiB).
+ * Read once: every single training step checks its batch against it, and each read is a system call.
+ */
 export function totalMemory(): number {
   if (!nodeProcess) return 2 ** 32;
   // Required here, not imported: a browser bundle has no 'os'.
-  return (require('os') as { totalmem(): number }).totalmem();
+  machineMemory ??= (require('os') as { totalmem(): number }).totalmem();
+  return machineMemory;
 }

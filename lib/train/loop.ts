@@ -279,6 +279,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (compiled) {
         if (!step) {
           step = stepFor(loss, data, ix, parameters);
+          if (!options.afterStep) step.keepPublished();
           if (options.profileKernels) step.profile = new Map();
         }
         value = runStep(step, data, ix, lr, i);

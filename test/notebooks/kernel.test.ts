@@ -60,8 +60,9 @@ test('training shows a progress line and a loss chart that update in place, at m
 await mm.initBackend();
 const net = mm.stageNetwork('batchnorm', new mm.Generator(2147483647));
 const split = mm.splitDataset(await mm.loadNames(), 3, 42);
-const run = await mm.train({ parameters: net.parameters, loss: net.loss, data: split.train, steps: 6000, learningRate: () => 0.1,
-  generator: new mm.Generator(1), printEvery: 0 });
+// Each step waits 0.15 ms more, so that the run lasts over 1.5 s (three redraws) however fast the steps are.
+const run = await mm.train({ parameters: net.parameters, loss: net.loss, data: split.train, steps: 10000, learningRate: () => 0.1,
+  generator: new mm.Generator(1), printEvery: 0, afterStep: () => { const t = performance.now(); while (performance.now() - t < 0.15); } });
 const means = mm.plots.windowedMean(run.lossi, 50);
 console.log('MEANS ' + JSON.stringify([means.length, means[0], means[means.length - 1]]));` }]);
   assert.equal(r.status, 'ok', text(r));
@@ -75,15 +76,15 @@ console.log('MEANS ' + JSON.stringify([means.length, means[0], means[means.lengt
   }
   assert.ok(chart.length >= 3, `the chart was redrawn while training ran: ${chart.length} outputs`);
   assert.ok(line.every((o) => Object.keys(o.data!).join() === 'text/plain'));
-  assert.match(line[line.length - 1].data!['text/plain'], /^step 6,000\/6,000 \[#{30}\] 100% {2}loss \d\.\d{4} {2}[0-9.]+ ms\/step {2}done$/);
+  assert.match(line[line.length - 1].data!['text/plain'], /^step 10,000\/10,000 \[#{30}\] 100% {2}loss \d\.\d{4} {2}[0-9.]+ ms\/step {2}done$/);
   // While training: an SVG, redrawn with the line, at most twice a second (the last, final one may come sooner).
   const live = chart.slice(0, -1);
   assert.ok(live.every((o) => Object.keys(o.data!).join() === 'image/svg+xml' && /class="makemore-live-loss"/.test(o.data!['image/svg+xml'])));
   for (let k = 1; k < live.length; k++) {
     assert.ok(live[k].time! - live[k - 1].time! > 0.4, `updates ${(live[k].time! - live[k - 1].time!).toFixed(3)} s apart`);
   }
-  assert.match(live[live.length - 1].data!['image/svg+xml'], /mean of each 50 steps: [\d,]+ of 6,000 steps/);
-  // At the end: the Plotly figure of the log10 loss, averaged per 50 steps (6,000 / 200 points at most).
+  assert.match(live[live.length - 1].data!['image/svg+xml'], /mean of each 50 steps: [\d,]+ of 10,000 steps/);
+  // At the end: the Plotly figure of the log10 loss, averaged per 50 steps (10,000 / 200 points at most).
   const final = chart[chart.length - 1].data![PLOTLY_MIME] as unknown as { data: { x: number[]; y: number[] }[]; layout: { meta: string } };
   assert.equal(final.layout.meta, 'makemore-live-loss');
   const [n, first, last] = JSON.parse(text(r).match(/MEANS (.*)/)![1]);

@@ -338,6 +338,40 @@ test('one step keeping its gradients (the experiments\' probe) equals the eager 
   assert.ok(maxAbsDiff(c.ud, e.ud) < 1e-3, 'update:data row');
 });
 
+test('a layer\'s .out follows the compiled steps: each step\'s values when read after it, unread ones kept through a training loop', async () => {
+  const seen = [];
+  for (const on of [true, false]) {
+    const g = new Generator(SEED);
+    const net = new DeepNetwork({ generator: g });
+    retainGrad(net.layers);
+    const parameters = net.parameters();
+    const layer = net.layers[2];
+    const one = () => sgdStep({ parameters, loss: net.loss, data: split.train, generator: g, lr: 0.1 });
+    const values = await withCompile(on, async () => {
+      one();
+      one(); // the first step's values are never read: the second's are
+      const second = layer.out!.dataSync().slice();
+      one(); // unread when the loop starts
+      const beforeLoop = on ? new Float32Array() : layer.out!.dataSync().slice();
+      const inLoop: Float32Array[] = [];
+      await train({ parameters, loss: net.loss, data: split.train, steps: 3, generator: g, printEvery: 0, progress: false,
+        // Read from the second step on: after the loop's first run overwrote the plan's buffers.
+        learningRate: (i) => { if (i > 0) inLoop.push(layer.out!.dataSync().slice() as Float32Array); return 0.1; } });
+      return { second, beforeLoop, inLoop, last: layer.out!.dataSync().slice(), lastGrad: layer.outGrad!.dataSync().slice() };
+    });
+    seen.push(values);
+    net.dispose();
+  }
+  const [c, e] = seen;
+  assert.ok(maxAbsDiff(c.second, e.second) < 1e-5, '.out after the second of two steps');
+  // Eagerly, the loop's loss replaces .out at every step; compiled, a loop publishes at its end, so .out
+  // holds the values of the step before the loop until then (read eagerly there, never in the compiled run).
+  assert.equal(c.inLoop.length, 2);
+  c.inLoop.forEach((v) => assert.ok(maxAbsDiff(v, e.beforeLoop) < 1e-5, '.out during the loop: the last step before it'));
+  assert.ok(maxAbsDiff(c.last, e.last) < 1e-4, '.out after the loop');
+  assert.ok(maxAbsDiff(c.lastGrad, e.lastGrad) <= 1e-4 * maxAbs(e.lastGrad), '.outGrad after the loop');
+});
+
 /** The batch-norm stage network's mean loss on a split, in float64 from its float32 parameters. */
 function float64Loss(net: ReturnType<typeof stageNetwork>, data: Dataset): number {
   const [C, W1, W2, b2, gain, bias] = net.parameters.map((p) => Float64Array.from(p.dataSync()));
