@@ -145,8 +145,9 @@ export function initMLP(scale: MLPScales | BatchNormMLPScales, sizes: MLPSizes =
 export function mlpForward(net: MLP, X: tf.Tensor2D, training = true) {
   const emb = embed(net.C, X); // C[X].view(B, -1): the block's embeddings side by side
   let hpreact = emb.matMul(net.W1); // hidden layer pre-activation
-  if (net.batchNorm) hpreact = batchNorm(net, hpreact, training);
-  else hpreact = hpreact.add(net.b1);
+  // `=== false`, not `!net.batchNorm`: tslab type-checks without strictNullChecks, where only === narrows.
+  if (net.batchNorm === false) hpreact = hpreact.add(net.b1);
+  else hpreact = batchNorm(net, hpreact, training);
   const h = hpreact.tanh(); // hidden layer
   const logits = h.matMul(net.W2).add(net.b2); // output layer
   return { hpreact, h, logits };
