@@ -5,6 +5,7 @@ export * from './env/profile';
 export * from './data/dataset';
 export * from './tensor/random';
 export * from './viz/display';
+export { showSource, sourceOf, SourceOf } from './viz/source';
 export { show, Figure } from './viz/figure';
 export * as plots from './viz/plots';
 export * from './tensor/ops';

@@ -12,7 +12,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BatchNorm1d, Embedding, Layer, Linear, Tanh, parametersOf } from './layers';
-import { buffer, crossEntropy, embed, noGrad, parameter, randn, std } from '../tensor/ops';
+import { crossEntropy } from '../tensor/ops';
+import { BatchNormMLP, BatchNormMLPScales, initMLP, MLPScales, mlpLoss, PlainMLP } from './mlp';
+import type { LossFn } from '../compile/step';
 import { Generator } from '../tensor/random';
 import { ArgumentError, checkFinite, checkGenerator, checkInteger, checkOptions, fail } from '../check';
 
@@ -168,58 +170,39 @@ export type Stage = 'original' | 'fix_softmax' | 'fix_tanh' | 'kaiming' | 'batch
 /** The stages of the lecture's "loss log", in order. */
 export const STAGES: readonly Stage[] = ['original', 'fix_softmax', 'fix_tanh', 'kaiming', 'batchnorm'];
 
+/** Kaiming's scale of W1 for tanh, as the lecture writes it: `* (5/3) / (30**0.5)`, two float32 roundings. */
+const kaiming = (w: tf.Tensor) => w.mul(5 / 3).div(Math.sqrt(30));
+
+/** The scales each stage draws with (the batch-norm stage has no b1). */
+const STAGE_SCALES = {
+  original: { W1: 1, b1: 1, W2: 1, b2: 1 },
+  fix_softmax: { W1: 1, b1: 1, W2: 0.01, b2: 0 },
+  fix_tanh: { W1: 0.2, b1: 0.01, W2: 0.01, b2: 0 },
+  kaiming: { W1: kaiming, b1: 0.01, W2: 0.01, b2: 0 },
+  batchnorm: { W1: kaiming, W2: 0.01, b2: 0 },
+} satisfies Record<Stage, MLPScales | BatchNormMLPScales>;
+
+/** The network of a stage: the batch-norm MLP for 'batchnorm', the plain one before, with its loss. */
+export type StageNetwork<S extends Stage = Stage> = (S extends 'batchnorm' ? BatchNormMLP : PlainMLP) & { loss: LossFn };
+
 /**
- * The lecture's MLP of the stage table (embedding 10, hidden 200, 27 outputs), initialised as at
- * each stage of the "loss log", drawing C, W1, b1, W2, b2 from `g` in the lecture's order:
+ * The lecture's MLP of the stage table (`initMLP`, lib/nn/mlp.ts: embedding 10, hidden 200, 27
+ * outputs), initialised as at each stage of the "loss log", drawing C, W1, b1, W2, b2 from `g` in the
+ * lecture's order:
  *   original     all plain randn
  *   fix_softmax  W2 * 0.01, b2 * 0
  *   fix_tanh     also W1 * 0.2, b1 * 0.01
  *   kaiming      W1 * (5/3) / sqrt(30) instead of * 0.2
- *   batchnorm    as kaiming, with batch norm on the pre-activation and no b1 (not even drawn):
- *                hpreact = bngain * (hpreact - mean) / std + bnbias, with the batch's mean and
- *                unbiased std, running estimates 0.999 * running + 0.001 * batch, no epsilon.
+ *   batchnorm    as kaiming, with batch norm on the pre-activation and no b1 (not even drawn)
  * The notebooks write this network out cell by cell; the benchmark and the tests use this one.
  */
-export function stageNetwork(stage: Stage, g: Generator) {
+export function stageNetwork<S extends Stage>(stage: S, g: Generator): StageNetwork<S>;
+export function stageNetwork(stage: Stage, g: Generator): StageNetwork {
   if (!STAGES.includes(stage)) fail('stageNetwork', 'stage', stage, `one of ${STAGES.join(', ')}`);
   checkGenerator('stageNetwork', 'g', g);
-  const nEmbd = 10, nHidden = 200, V = 27, fanIn = 30;
-  const C = parameter(randn(g, [V, nEmbd]), 'C');
-  const w1Scale = { original: 1, fix_softmax: 1, fix_tanh: 0.2, kaiming: 1, batchnorm: 1 }[stage];
-  // The lecture's float32 operations in its order: kaiming is `* (5/3) / (30**0.5)`, two roundings.
-  const W1 = parameter(tf.tidy(() => (stage === 'kaiming' || stage === 'batchnorm' ? randn(g, [fanIn, nHidden]).mul(5 / 3).div(Math.sqrt(fanIn))
-    : randn(g, [fanIn, nHidden]).mul(w1Scale))), 'W1');
-  // The batch-norm stage draws no b1 (the lecture comments it out): its W2, b2 and minibatches follow on.
-  const b1 = stage === 'batchnorm' ? null : parameter(tf.tidy(() => randn(g, [nHidden]).mul(stage === 'original' || stage === 'fix_softmax' ? 1 : 0.01)), 'b1');
-  const W2 = parameter(tf.tidy(() => randn(g, [nHidden, V]).mul(stage === 'original' ? 1 : 0.01)), 'W2');
-  const b2 = parameter(tf.tidy(() => randn(g, [V]).mul(stage === 'original' ? 1 : 0)), 'b2');
-  const bngain = parameter(tf.ones([1, nHidden]), 'bngain');
-  const bnbias = parameter(tf.zeros([1, nHidden]), 'bnbias');
-  const bnmeanRunning = buffer(tf.zeros([1, nHidden]));
-  const bnstdRunning = buffer(tf.ones([1, nHidden]));
-  const bn = stage === 'batchnorm';
-  const parameters = bn ? [C, W1, W2, b2, bngain, bnbias] : [C, W1, b1!, W2, b2];
-
-  function loss(X: tf.Tensor2D, Y: tf.Tensor1D, training: boolean): tf.Scalar {
-    const emb = embed(C, X);
-    let hpreact = emb.matMul(W1);
-    if (b1) hpreact = hpreact.add(b1);
-    if (bn) {
-      let mean: tf.Tensor = bnmeanRunning, sd: tf.Tensor = bnstdRunning;
-      if (training) {
-        mean = hpreact.mean(0, true);
-        sd = std(hpreact, 0, true);
-        noGrad(() => {
-          bnmeanRunning.assign(bnmeanRunning.mul(0.999).add(mean.mul(0.001)));
-          bnstdRunning.assign(bnstdRunning.mul(0.999).add(sd.mul(0.001)));
-        });
-      }
-      hpreact = bngain.mul(hpreact.sub(mean).div(sd)).add(bnbias);
-    }
-    const h = hpreact.tanh();
-    const logits = h.matMul(W2).add(b2);
-    return crossEntropy(logits, Y);
-  }
-  const named = { C, W1, W2, b2, bngain, bnbias, ...(b1 ? { b1 } : {}) } as Record<string, tf.Variable>;
-  return { parameters, named, loss, bnmeanRunning, bnstdRunning, dispose: () => [...parameters, bngain, bnbias, bnmeanRunning, bnstdRunning].forEach((t) => t.isDisposed || t.dispose()) };
+  const net =
+    stage === 'batchnorm'
+      ? initMLP(STAGE_SCALES.batchnorm, { generator: g, batchNorm: true })
+      : initMLP(STAGE_SCALES[stage], { generator: g });
+  return { ...net, loss: mlpLoss(net) };
 }

@@ -11,7 +11,7 @@ import { splitDataset, Split, Dataset } from '../../lib/data/dataset';
 import { Generator } from '../../lib/tensor/random';
 import { LossFn, evaluate, sgdStep, train } from '../../lib/train/loop';
 import { crossEntropy, embed, parameter, randn } from '../../lib/tensor/ops';
-import { DeepNetwork, stageNetwork } from '../../lib/nn/models';
+import { DeepNetwork, stageNetwork, StageNetwork } from '../../lib/nn/models';
 import { compiledStep, testing, CompileCheckError } from '../../lib/compile/step';
 import { retainGrad } from '../../lib/nn/layers';
 import { NAMES_FILE } from '../helpers/paths';
@@ -373,7 +373,7 @@ test('a layer\'s .out follows the compiled steps: each step\'s values when read 
 });
 
 /** The batch-norm stage network's mean loss on a split, in float64 from its float32 parameters. */
-function float64Loss(net: ReturnType<typeof stageNetwork>, data: Dataset): number {
+function float64Loss(net: StageNetwork<'batchnorm'>, data: Dataset): number {
   const [C, W1, W2, b2, gain, bias] = net.parameters.map((p) => Float64Array.from(p.dataSync()));
   const mean = Float64Array.from(net.bnmeanRunning.dataSync()), sd = Float64Array.from(net.bnstdRunning.dataSync());
   const H = 200, V = 27, D = 10, T = data.blockSize;

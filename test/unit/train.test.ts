@@ -24,7 +24,7 @@ before(async () => {
 
 const SEED = 2147483647;
 
-async function firstSteps(stage: Stage, steps: number, lr = 0.1) {
+async function firstSteps<S extends Stage>(stage: S, steps: number, lr = 0.1) {
   const g = new Generator(SEED);
   const net = stageNetwork(stage, g);
   const losses: number[] = [];

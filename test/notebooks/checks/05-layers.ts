@@ -2,7 +2,8 @@
 // parameters), one minibatch through it with PyTorch's step-0 statistics and loss 3.2870, the
 // unbiased-variance note, and mm.DeepNetwork equal to the hand-built network.
 import assert from 'node:assert/strict';
-import { ExecutedNotebook } from '../../helpers/executed';
+import * as fs from 'fs';
+import { ExecutedNotebook, join } from '../../helpers/executed';
 import { lecture } from '../../../lib/lecture';
 import { EXPECTED } from '../../helpers/expected';
 
@@ -20,9 +21,16 @@ export function check(nb: ExecutedNotebook): void {
     'layer.out.retain_grad(), then layer.out.grad', 'biased (divides by n) to normalise']) {
     assert.ok(compare.includes(s), `comparison table mentions ${s}`);
   }
-  // The source of BatchNorm1d's forward pass.
-  assert.match(out, /const xhat = xc\.div\(sd\);/);
-  assert.match(out, /dx = gamma \/ \(n \* sd\) \* \(n \* dy - sum\(dy\) - n \/ \(n - 1\) \* xhat \* sum\(dy \* xhat\)\)/);
+  // The source of BatchNorm1d's forward pass (mm.showSource), a TypeScript block in Markdown.
+  const source = nb.outputs.map((o) => join(o.data?.['text/markdown'])).find((m) => m.startsWith('`BatchNorm1d.forward` in `lib/nn/layers.ts`'));
+  assert.ok(source, 'the source of BatchNorm1d.forward is shown');
+  assert.match(source, /^```typescript\nforward\(x: tf\.Tensor\): tf\.Tensor \{$/m);
+  assert.match(source, /const xhat = xc\.div\(sd\);/);
+  assert.match(source, /dx = gamma \/ \(n \* sd\) \* \(n \* dy - sum\(dy\) - n \/ \(n - 1\) \* xhat \* sum\(dy \* xhat\)\)/);
+  assert.match(source, /\n\}\n```\n$/);
+  // The export highlights it (nbconvert's Markdown renderer, Pygments).
+  const html = fs.readFileSync(nb.htmlFile, 'utf8');
+  assert.ok(/<div class="highlight"><pre><span><\/span><span class="nx">forward<\/span>/.test(html), 'the export shows the source highlighted');
 
   // The parameter count, printed as the lecture prints it, and the per-layer table.
   assert.match(out, /^47024$/m);
