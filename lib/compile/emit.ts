@@ -42,10 +42,14 @@ export const SIMD = {
   not: 0x4d, and: 0x4e, andnot: 0x4f, or: 0x50, bitselect: 0x52,
   ceil: 0x67, floor: 0x68, trunc: 0x69, nearest: 0x6a,
   abs: 0xe0, neg: 0xe1, sqrt: 0xe3, add: 0xe4, sub: 0xe5, mul: 0xe6, div: 0xe7, min: 0xe8, max: 0xe9, pmin: 0xea, pmax: 0xeb,
+  /** Relaxed SIMD's f32x4.relaxed_madd: a * b + c, fused where the processor has it. */
+  madd: 0x105,
 } as const;
 
 /** The body of one function: its locals and its code. */
 export class Body {
+  /** `fma`: the module may use relaxed SIMD's fused multiply-add (lib/compile/simd.ts `fusedMultiplyAdd`). */
+  constructor(readonly fma = false) {}
   readonly code: number[] = [];
   private i32s = 0;
   private v128s = 0;

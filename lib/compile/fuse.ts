@@ -9,7 +9,7 @@ import { Body, SIMD, moduleBytes } from './emit';
 import * as vm from './vmath';
 import type { Call, Recording } from './record';
 import { stridesOf } from './lower';
-import { WebAssemblyApi } from './simd';
+import { WebAssemblyApi, fusedMultiplyAdd } from './simd';
 
 /** Kernels that are views of their input (no data moves), given the cast's dtypes. */
 export function isView(call: Call): boolean {
@@ -134,7 +134,7 @@ interface LoopOperand { address: number; strides: number[] }
  */
 export function groupBody(rec: Recording, group: Group, root: (id: number) => number,
   address: (id: number) => number): Body {
-  const b = new Body();
+  const b = new Body(fusedMultiplyAdd());
   const shape = group.shape;
   const own = new Set(group.calls.map((c) => rec.calls[c].outputs[0].id));
   // Operands: every outside input (per shape it is read with), and every written value.

@@ -20,10 +20,13 @@ function local(b: Body, code: () => void): number {
 
 const splatI32 = (b: Body, v: number) => b.splat32(v);
 
-/** p(r) = ((c0 r + c1) r + ...) + cn by Horner's rule, on the stack. */
+/** p(r) = ((c0 r + c1) r + ...) + cn by Horner's rule, on the stack: one fused multiply-add a step where the module may. */
 function horner(b: Body, r: number, coefficients: number[]): void {
   b.f32Splat(coefficients[0]);
-  for (const c of coefficients.slice(1)) b.get(r).simd(SIMD.mul).f32Splat(c).simd(SIMD.add);
+  for (const c of coefficients.slice(1)) {
+    if (b.fma) b.get(r).f32Splat(c).simd(SIMD.madd);
+    else b.get(r).simd(SIMD.mul).f32Splat(c).simd(SIMD.add);
+  }
 }
 
 /** What `value` leaves where the lanes of the mask `test` leaves are set, else what is on the stack. */
@@ -82,9 +85,10 @@ export function log(b: Body, x: number): void {
 }
 
 /**
- * tanh(x) as a ratio of polynomials, x P(x^2) / Q(x^2), on x clamped to [-7.905, 7.905] (tanh is 1 in
- * float32 beyond), and x itself below |x| = 0.0004 (Eigen's fast tanh; its coefficients): within 7 ulp,
- * 0.9 ulp on average over [-6, 6], and about half the instructions of the exp-based form.
+ * tanh(x) as a ratio of polynomials, x P(x^2) / Q(x^2), on x clamped to [-7.905, 7.905] (Eigen's fast
+ * tanh; its coefficients), x itself below |x| = 0.0004, and ±1 from |x| = 9.02, where float32's tanh is
+ * 1: within 6 ulp of Math.tanh, about 1 on average (test/unit/vmath.test.ts), and about half the
+ * instructions of the exp-based form.
  */
 export function tanh(b: Body, x: number): void {
   const c = local(b, () => b.get(x).f32Splat(7.90531110763549805).simd(SIMD.pmin).f32Splat(-7.90531110763549805).simd(SIMD.pmax));
@@ -96,6 +100,11 @@ export function tanh(b: Body, x: number): void {
   b.simd(SIMD.div);
   // Tiny |x| (and NaN, which no comparison holds for, so it takes this branch too): x.
   where(b, () => b.get(x).simd(SIMD.abs).f32Splat(0.0004).simd(SIMD.ge).simd(SIMD.not), () => b.get(x));
+  // |x| >= 9.02, where float32's tanh is 1: exactly ±1 (the ratio at the clamp rounds to 1 - 2^-22 when
+  // its multiply-adds are fused).
+  where(b, () => b.get(x).simd(SIMD.abs).f32Splat(9.02).simd(SIMD.ge), () => {
+    b.get(x); splatI32(b, 0x80000000).simd(SIMD.and); splatI32(b, 0x3f800000).simd(SIMD.or);
+  });
 }
 
 /** sigmoid(x) = 1 / (1 + exp(-x)). */
