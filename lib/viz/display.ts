@@ -11,6 +11,7 @@
  * natively; the notebook runner (tools/execute_notebooks.py) completes each such output of an executed
  * notebook into the full bundle, adding the `text/html` fallback and `text/plain`.
  */
+import { checkFinite, checkInteger, fail } from '../check';
 
 /** A MIME bundle, as Jupyter's display_data message carries it. */
 export type MimeBundle = Record<string, string | object>;
@@ -94,6 +95,89 @@ export class LiveOutput {
     this.shown = true;
     return true;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Named numbers: what a notebook shows and its tests read
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The project's MIME type of the numbers a notebook shows with `show(label, value)`: `{ [label]: value }`,
+ * each number at full precision. Front-ends have no renderer for it and show the bundle's text/plain
+ * (JupyterLab, VS Code, nbconvert's HTML), as for any unknown type; the tests read it from the executed
+ * notebook (test/helpers/executed.ts), so that they check the numbers and not the wording around them.
+ */
+export const VALUES_MIME = 'application/vnd.makemore.values+json';
+
+/** A number, or several named numbers shown together (`{ mean, std }`). */
+export type ShownValue = number | Record<string, number>;
+
+const SHOW_ALLOWED = 'a finite number or an object of named finite numbers, e.g. { mean: 0.01, std: 0.98 }';
+
+/**
+ * A number as `show` writes it: an integer as it is (`11897`), others with `digits` decimals, and a
+ * number too small for them in exponent notation (`3.2e-7`, where `0.0000` would hide it).
+ */
+export function formatShown(value: number, digits: number): string {
+  if (Number.isInteger(value)) return String(value);
+  return Math.abs(value) < 0.5 * 10 ** -digits ? value.toExponential(1) : value.toFixed(digits);
+}
+
+/**
+ * The bundle of `show(label, value, digits)`: `text/plain` as the learner reads it (`label: 3.2958`, or
+ * `label: mean -0.0408, std 5.1807` for named numbers), and VALUES_MIME with `{ [label]: value }`.
+ * Checks its arguments: a non-empty label, finite numbers (a tensor must be read first, with `mm.num`
+ * or `mm.item`), digits an integer from 0 to 20.
+ */
+export function valuesBundle(label: string, value: ShownValue, digits = 4): MimeBundle {
+  if (typeof label !== 'string' || label.trim() === '') fail('show', 'label', label, "a non-empty string, e.g. 'expected loss'");
+  checkInteger('show', 'digits', digits, 0, 20);
+  let text: string;
+  if (typeof value === 'number') {
+    checkFinite('show', `the value of '${label}'`, value);
+    text = formatShown(value, digits);
+  } else {
+    const proto = value !== null && typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
+    if ((proto !== Object.prototype && proto !== null) || Object.keys(value).length === 0) {
+      fail('show', `the value of '${label}'`, value, `${SHOW_ALLOWED}${isTensor(value) ? ' (read a tensor first: mm.num(() => t), mm.item(t))' : ''}`);
+    }
+    for (const [name, v] of Object.entries(value)) checkFinite('show', `'${name}' of '${label}'`, v);
+    text = Object.entries(value).map(([name, v]) => `${name} ${formatShown(v, digits)}`).join(', ');
+  }
+  return { 'text/plain': `${label}: ${text}`, [VALUES_MIME]: { [label]: typeof value === 'number' ? value : { ...value } } };
+}
+
+const isTensor = (v: unknown) => typeof v === 'object' && v !== null && Array.isArray((v as { shape?: unknown }).shape);
+
+/** tslab's kernel-side writer of display_data (the function its public `display.raw` calls). */
+type WriteDisplayData = (message: { data: MimeBundle; metadata: object; transient: object }, update: boolean) => void;
+
+/**
+ * Display every MIME type of `bundle` in one output. tslab's public `display.raw` sends one type per
+ * output; this hands the whole bundle to the same writer (`lastWriteDisplayData` of tslab's `jupyter`
+ * module, declared in its jupyter.d.ts), so text/plain and the values travel together. Outside a
+ * notebook, print the text/plain part.
+ */
+function displayWhole(bundle: MimeBundle): void {
+  if (!kernel()) {
+    console.log(bundle['text/plain']);
+    return;
+  }
+  const write = (require('tslab/dist/jupyter') as { lastWriteDisplayData?: WriteDisplayData | null }).lastWriteDisplayData;
+  if (typeof write !== 'function') {
+    throw new Error('show: tslab\'s display writer (lastWriteDisplayData in tslab/dist/jupyter.js) is not there: ' +
+      'run the notebook on the project\'s kernel (makemore-ts) with the pinned tslab 1.0.22.');
+  }
+  write({ data: bundle, metadata: {}, transient: {} }, false);
+}
+
+/**
+ * Show a named number, or several named numbers at once, and record them in the notebook's output:
+ * `showValue('expected loss at initialisation', 3.2958...)` shows `expected loss at initialisation:
+ * 3.2958`. Notebooks call it as `mm.show(label, value, digits?)` (lib/viz/figure.ts).
+ */
+export function showValue(label: string, value: ShownValue, digits = 4): void {
+  displayWhole(valuesBundle(label, value, digits));
 }
 
 /** Display an HTML table from rows of cells (first row is the header); a terminal gets aligned text. */

@@ -1,7 +1,8 @@
 /** An executed notebook (from the runner's output folder), read for tests. */
 import * as fs from 'fs';
 import * as path from 'path';
-import { PLOTLY_MIME, tableText } from '../../lib/viz/display';
+import assert from 'node:assert/strict';
+import { PLOTLY_MIME, ShownValue, VALUES_MIME, tableText } from '../../lib/viz/display';
 import { LIVE_CHART_META } from '../../lib/viz/livechart';
 
 export interface Output { output_type: string; name?: string; text?: string | string[]; data?: Record<string, any> }
@@ -39,6 +40,47 @@ export class ExecutedNotebook {
   /** The final figures of the live loss charts that `mm.train` shows while it runs. */
   get liveCharts(): Output[] {
     return this.figureOutputs.filter((o) => o.data![PLOTLY_MIME].layout?.meta === LIVE_CHART_META);
+  }
+  /**
+   * The numbers the notebook shows with `mm.show(label, value)` (VALUES_MIME in their outputs), by label:
+   * each label's values in the order shown (a label shown in a loop or by two cells has several).
+   */
+  get values(): Map<string, ShownValue[]> {
+    const values = new Map<string, ShownValue[]>();
+    for (const o of this.outputs) {
+      for (const [label, value] of Object.entries((o.data?.[VALUES_MIME] ?? {}) as Record<string, ShownValue>)) {
+        values.set(label, [...(values.get(label) ?? []), value]);
+      }
+    }
+    return values;
+  }
+  /** Every value shown under `label`, in order (at least one; the message lists the labels shown). */
+  shownAll(label: string): ShownValue[] {
+    const all = this.values.get(label);
+    assert.ok(all, `${this.name} shows no value labelled '${label}'; it shows: ${[...this.values.keys()].map((l) => `'${l}'`).join(', ')}`);
+    return all;
+  }
+  /** The one number shown under `label`. */
+  number(label: string): number {
+    return this.numbers(label, 1)[0];
+  }
+  /** The numbers shown under `label`, in order; `count` of them when given. */
+  numbers(label: string, count?: number): number[] {
+    const all = this.shownAll(label);
+    assert.ok(all.every((v) => typeof v === 'number'), `'${label}' is shown as a group of numbers, not one: ${JSON.stringify(all)}`);
+    if (count !== undefined) assert.equal(all.length, count, `'${label}' shown ${all.length} times, expected ${count}`);
+    return all as number[];
+  }
+  /** The one group of named numbers shown under `label` (`mm.show(label, { mean, std })`). */
+  group(label: string): Record<string, number> {
+    return this.groups(label, 1)[0];
+  }
+  /** The groups shown under `label`, in order; `count` of them when given. */
+  groups(label: string, count?: number): Record<string, number>[] {
+    const all = this.shownAll(label);
+    assert.ok(all.every((v) => typeof v === 'object'), `'${label}' is shown as a number, not a group: ${JSON.stringify(all)}`);
+    if (count !== undefined) assert.equal(all.length, count, `'${label}' shown ${all.length} times, expected ${count}`);
+    return all as Record<string, number>[];
   }
   /** The Plotly figures the notebook shows itself (not the live loss charts), as their text/plain titles `[Plotly figure: ...]`. */
   get figures(): string[] {
