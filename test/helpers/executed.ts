@@ -11,6 +11,9 @@ interface Cell { cell_type: string; source: string | string[]; outputs?: Output[
 /** `text` as a regular expression that matches it literally. */
 export const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/** A number as a table shows it (`digits` decimals), as a regular expression. */
+export const esc = (value: number, digits = 4) => escapeRegExp(value.toFixed(digits));
+
 export const join = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : t ?? '');
 
 /** The text of an HTML table as `showTable` shows it on a terminal (caption, then aligned columns). */
@@ -71,7 +74,7 @@ export class ExecutedNotebook {
     if (count !== undefined) assert.equal(all.length, count, `'${label}' shown ${all.length} times, expected ${count}`);
     return all as number[];
   }
-  /** The one group of named numbers shown under `label` (`mm.show(label, { mean, std })`). */
+  /** The one group of named numbers shown under `label` (`mm.show(label, { mean, std })`); read it by name (the saved notebook sorts the keys). */
   group(label: string): Record<string, number> {
     return this.groups(label, 1)[0];
   }
