@@ -102,12 +102,14 @@ export class LiveOutput {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * The project's MIME type of the numbers a notebook shows with `show(label, value)`: `{ [label]: value }`,
- * each number at full precision. Front-ends have no renderer for it and show the bundle's text/plain
- * (JupyterLab, VS Code, nbconvert's HTML), as for any unknown type; the tests read it from the executed
- * notebook (test/helpers/executed.ts), so that they check the numbers and not the wording around them.
+ * The numbers a notebook shows with `show(label, value)` travel in the HTML it displays: a `<pre>` of
+ * this class, its text what the learner reads, its `data-values` attribute `{ [label]: value }` as JSON,
+ * each number at full precision. Every front-end shows it as printed text (JupyterLab, VS Code,
+ * nbconvert's HTML); the tests read the values from the executed notebook (`readShownValues`), so that
+ * they check the numbers and not the wording around them. HTML, not a MIME type of our own: tslab's
+ * public display sends one type per output, and a front-end shows nothing for an unknown type alone.
  */
-export const VALUES_MIME = 'application/vnd.makemore.values+json';
+export const VALUES_CLASS = 'makemore-values';
 
 /** A number, or several named numbers shown together (`{ mean, std }`). */
 export type ShownValue = number | Record<string, number>;
@@ -123,11 +125,14 @@ export function formatShown(value: number, digits: number): string {
   return Math.abs(value) < 0.5 * 10 ** -digits ? value.toExponential(1) : value.toFixed(digits);
 }
 
+const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const unescapeHtml = (s: string) => s.replace(/&quot;/g, '"').replace(/&gt;/g, '>').replace(/&lt;/g, '<').replace(/&amp;/g, '&');
+
 /**
  * The bundle of `show(label, value, digits)`: `text/plain` as the learner reads it (`label: 3.2958`, or
- * `label: mean -0.0408, std 5.1807` for named numbers), and VALUES_MIME with `{ [label]: value }`.
- * Checks its arguments: a non-empty label, finite numbers (a tensor must be read first, with `mm.num`
- * or `mm.item`), digits an integer from 0 to 20.
+ * `label: mean -0.0408, std 5.1807` for named numbers), and `text/html`, the same text in a `<pre>` that
+ * carries the values (VALUES_CLASS). Checks its arguments: a non-empty label, finite numbers (a tensor
+ * must be read first, with `mm.num` or `mm.item`), digits an integer from 0 to 20.
  */
 export function valuesBundle(label: string, value: ShownValue, digits = 4): MimeBundle {
   if (typeof label !== 'string' || label.trim() === '') fail('show', 'label', label, "a non-empty string, e.g. 'expected loss'");
@@ -144,32 +149,18 @@ export function valuesBundle(label: string, value: ShownValue, digits = 4): Mime
     for (const [name, v] of Object.entries(value)) checkFinite('show', `'${name}' of '${label}'`, v);
     text = Object.entries(value).map(([name, v]) => `${name} ${formatShown(v, digits)}`).join(', ');
   }
-  return { 'text/plain': `${label}: ${text}`, [VALUES_MIME]: { [label]: typeof value === 'number' ? value : { ...value } } };
+  const values = JSON.stringify({ [label]: value });
+  const plain = `${label}: ${text}`;
+  return { 'text/html': `<pre class="${VALUES_CLASS}" data-values="${escapeHtml(values)}">${escapeHtml(plain)}</pre>`, 'text/plain': plain };
+}
+
+/** The values of an output `show(label, value)` displayed (its text/html), or undefined for any other HTML. */
+export function readShownValues(html: string): Record<string, ShownValue> | undefined {
+  const m = html.match(new RegExp(`^<pre class="${VALUES_CLASS}" data-values="([^"]*)">`));
+  return m ? JSON.parse(unescapeHtml(m[1])) : undefined;
 }
 
 const isTensor = (v: unknown) => typeof v === 'object' && v !== null && Array.isArray((v as { shape?: unknown }).shape);
-
-/** tslab's kernel-side writer of display_data (the function its public `display.raw` calls). */
-type WriteDisplayData = (message: { data: MimeBundle; metadata: object; transient: object }, update: boolean) => void;
-
-/**
- * Display every MIME type of `bundle` in one output. tslab's public `display.raw` sends one type per
- * output; this hands the whole bundle to the same writer (`lastWriteDisplayData` of tslab's `jupyter`
- * module, declared in its jupyter.d.ts), so text/plain and the values travel together. Outside a
- * notebook, print the text/plain part.
- */
-function displayWhole(bundle: MimeBundle): void {
-  if (!kernel()) {
-    console.log(bundle['text/plain']);
-    return;
-  }
-  const write = (require('tslab/dist/jupyter') as { lastWriteDisplayData?: WriteDisplayData | null }).lastWriteDisplayData;
-  if (typeof write !== 'function') {
-    throw new Error('show: tslab\'s display writer (lastWriteDisplayData in tslab/dist/jupyter.js) is not there: ' +
-      'run the notebook on the project\'s kernel (makemore-ts) with the pinned tslab 1.0.22.');
-  }
-  write({ data: bundle, metadata: {}, transient: {} }, false);
-}
 
 /**
  * Show a named number, or several named numbers at once, and record them in the notebook's output:
@@ -177,7 +168,7 @@ function displayWhole(bundle: MimeBundle): void {
  * 3.2958`. Notebooks call it as `mm.show(label, value, digits?)` (lib/viz/figure.ts).
  */
 export function showValue(label: string, value: ShownValue, digits = 4): void {
-  displayWhole(valuesBundle(label, value, digits));
+  display(valuesBundle(label, value, digits));
 }
 
 /** Display an HTML table from rows of cells (first row is the header); a terminal gets aligned text. */

@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import assert from 'node:assert/strict';
-import { PLOTLY_MIME, ShownValue, VALUES_MIME, tableText } from '../../lib/viz/display';
+import { PLOTLY_MIME, ShownValue, readShownValues, tableText } from '../../lib/viz/display';
 import { LIVE_CHART_META } from '../../lib/viz/livechart';
 
 export interface Output { output_type: string; name?: string; text?: string | string[]; data?: Record<string, any> }
@@ -15,6 +15,9 @@ export const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g
 export const esc = (value: number, digits = 4) => escapeRegExp(value.toFixed(digits));
 
 export const join = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : t ?? '');
+
+/** The text of an output of `mm.show(label, value)` (its `<pre>`), or '' for any other HTML. */
+const shownText = (html: string) => (readShownValues(html) ? html.replace(/<[^>]*>/g, '').replace(/&quot;/g, '"').replace(/&gt;/g, '>').replace(/&lt;/g, '<').replace(/&amp;/g, '&') : '');
 
 /** The text of an HTML table as `showTable` shows it on a terminal (caption, then aligned columns). */
 export function htmlTableText(html: string): string {
@@ -32,9 +35,9 @@ export class ExecutedNotebook {
   get outputs(): Output[] {
     return this.cells.flatMap((c) => c.outputs ?? []);
   }
-  /** Everything printed (stdout, stderr, text/plain of displays), in order. */
+  /** Everything printed (stdout, stderr, text/plain of displays, the text of `mm.show`'s), in order. */
   get printed(): string {
-    return this.outputs.map((o) => join(o.text) + join(o.data?.['text/plain'])).join('\n');
+    return this.outputs.map((o) => join(o.text) + join(o.data?.['text/plain'] ?? shownText(join(o.data?.['text/html'])))).join('\n');
   }
   /** The outputs that are Plotly figures (Plotly's MIME type), the live loss charts of training included. */
   get figureOutputs(): Output[] {
@@ -45,13 +48,13 @@ export class ExecutedNotebook {
     return this.figureOutputs.filter((o) => o.data![PLOTLY_MIME].layout?.meta === LIVE_CHART_META);
   }
   /**
-   * The numbers the notebook shows with `mm.show(label, value)` (VALUES_MIME in their outputs), by label:
+   * The numbers the notebook shows with `mm.show(label, value)` (read from their HTML), by label:
    * each label's values in the order shown (a label shown in a loop or by two cells has several).
    */
   get values(): Map<string, ShownValue[]> {
     const values = new Map<string, ShownValue[]>();
     for (const o of this.outputs) {
-      for (const [label, value] of Object.entries((o.data?.[VALUES_MIME] ?? {}) as Record<string, ShownValue>)) {
+      for (const [label, value] of Object.entries(readShownValues(join(o.data?.['text/html'])) ?? {})) {
         values.set(label, [...(values.get(label) ?? []), value]);
       }
     }
@@ -74,7 +77,7 @@ export class ExecutedNotebook {
     if (count !== undefined) assert.equal(all.length, count, `'${label}' shown ${all.length} times, expected ${count}`);
     return all as number[];
   }
-  /** The one group of named numbers shown under `label` (`mm.show(label, { mean, std })`); read it by name (the saved notebook sorts the keys). */
+  /** The one group of named numbers shown under `label` (`mm.show(label, { mean, std })`). */
   group(label: string): Record<string, number> {
     return this.groups(label, 1)[0];
   }

@@ -2,7 +2,7 @@
 // checked, and a figure's JSON gets the project's defaults under its own settings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PLOTLY_MIME, VALUES_MIME, display, formatShown, inNotebook, preferredEntry, showTable, tableText, valuesBundle } from '../../lib/viz/display';
+import { PLOTLY_MIME, VALUES_CLASS, display, formatShown, inNotebook, preferredEntry, readShownValues, showTable, tableText, valuesBundle } from '../../lib/viz/display';
 import * as tf from '@tensorflow/tfjs';
 import { compactNumbers, figureBundle, figureJson, show } from '../../lib/viz/figure';
 
@@ -63,18 +63,25 @@ test('figure numbers keep 6 significant digits (integers as they are), typed arr
   assert.equal(compactNumbers(null), null);
 });
 
-test('show(label, value): one bundle with the text the learner reads and the number at full precision', () => {
+test('show(label, value): the text the learner reads, and in its HTML the number at full precision', () => {
   const loss = -Math.log(1 / 27);
-  assert.deepEqual(valuesBundle('expected loss at initialisation', loss), {
-    'text/plain': 'expected loss at initialisation: 3.2958', [VALUES_MIME]: { 'expected loss at initialisation': loss },
-  });
-  assert.equal(VALUES_MIME, 'application/vnd.makemore.values+json');
-  // Several named numbers at once, in their order, with the digits asked for.
-  const group = { std: 8.123456, 'largest |logit|': 20.5, loss: 27.88171 };
+  const one = valuesBundle('expected loss at initialisation', loss);
+  assert.deepEqual(Object.keys(one).sort(), ['text/html', 'text/plain']);
+  assert.equal(one['text/plain'], 'expected loss at initialisation: 3.2958');
+  // A notebook shows the HTML (the richest type): a <pre> of that text, the values in an attribute.
+  assert.equal(preferredEntry(one)[0], 'text/html');
+  assert.equal(one['text/html'], `<pre class="${VALUES_CLASS}" data-values="{&quot;expected loss at initialisation&quot;:${loss}}">` +
+    'expected loss at initialisation: 3.2958</pre>');
+  assert.deepEqual(readShownValues(one['text/html'] as string), { 'expected loss at initialisation': loss });
+  // Several named numbers at once, in their order, with the digits asked for; characters HTML escapes.
+  const group = { std: 8.123456, 'largest |logit|': 20.5, 'a <"b"> & c': 27.88171 };
   const bundle = valuesBundle('logits of 1000 training examples', group, 2);
-  assert.equal(bundle['text/plain'], 'logits of 1000 training examples: std 8.12, largest |logit| 20.50, loss 27.88');
-  assert.deepEqual(bundle[VALUES_MIME], { 'logits of 1000 training examples': group });
-  assert.notEqual((bundle[VALUES_MIME] as Record<string, object>)['logits of 1000 training examples'], group, 'a copy: later changes do not reach the output');
+  assert.equal(bundle['text/plain'], 'logits of 1000 training examples: std 8.12, largest |logit| 20.50, a <"b"> & c 27.88');
+  assert.match(bundle['text/html'] as string, /">logits of 1000 training examples: std 8\.12, largest \|logit\| 20\.50, a &lt;&quot;b&quot;&gt; &amp; c 27\.88<\/pre>$/);
+  const read = readShownValues(bundle['text/html'] as string)!;
+  assert.deepEqual(read, { 'logits of 1000 training examples': group });
+  assert.deepEqual(Object.keys(read['logits of 1000 training examples']), Object.keys(group), 'in the order given');
+  assert.equal(readShownValues('<table><tr><td>1</td></tr></table>'), undefined, 'other HTML has no values');
   // What a terminal prints, through show.
   assert.equal(printed(() => show('parameters', 11897)), 'parameters: 11897');
   assert.equal(printed(() => show('hpreact', { mean: -0.04081, std: 5.18072 })), 'hpreact: mean -0.0408, std 5.1807');
