@@ -11,6 +11,7 @@
  * natively; the notebook runner (tools/execute_notebooks.py) completes each such output of an executed
  * notebook into the full bundle, adding the `text/html` fallback and `text/plain`.
  */
+import { checkFinite, checkInteger, fail } from '../check';
 
 /** A MIME bundle, as Jupyter's display_data message carries it. */
 export type MimeBundle = Record<string, string | object>;
@@ -94,6 +95,80 @@ export class LiveOutput {
     this.shown = true;
     return true;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Named numbers: what a notebook shows and its tests read
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The numbers a notebook shows with `show(label, value)` travel in the HTML it displays: a `<pre>` of
+ * this class, its text what the learner reads, its `data-values` attribute `{ [label]: value }` as JSON,
+ * each number at full precision. Every front-end shows it as printed text (JupyterLab, VS Code,
+ * nbconvert's HTML); the tests read the values from the executed notebook (`readShownValues`), so that
+ * they check the numbers and not the wording around them. HTML, not a MIME type of our own: tslab's
+ * public display sends one type per output, and a front-end shows nothing for an unknown type alone.
+ */
+export const VALUES_CLASS = 'makemore-values';
+
+/** A number, or several named numbers shown together (`{ mean, std }`). */
+export type ShownValue = number | Record<string, number>;
+
+const SHOW_ALLOWED = 'a finite number or an object of named finite numbers, e.g. { mean: 0.01, std: 0.98 }';
+
+/**
+ * A number as `show` writes it: an integer as it is (`11897`), others with `digits` decimals, and a
+ * number too small for them in exponent notation (`3.2e-7`, where `0.0000` would hide it).
+ */
+export function formatShown(value: number, digits: number): string {
+  if (Number.isInteger(value)) return String(value);
+  return Math.abs(value) < 0.5 * 10 ** -digits ? value.toExponential(1) : value.toFixed(digits);
+}
+
+const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const unescapeHtml = (s: string) => s.replace(/&quot;/g, '"').replace(/&gt;/g, '>').replace(/&lt;/g, '<').replace(/&amp;/g, '&');
+
+/**
+ * The bundle of `show(label, value, digits)`: `text/plain` as the learner reads it (`label: 3.2958`, or
+ * `label: mean -0.0408, std 5.1807` for named numbers), and `text/html`, the same text in a `<pre>` that
+ * carries the values (VALUES_CLASS). Checks its arguments: a non-empty label, finite numbers (a tensor
+ * must be read first, with `mm.num` or `mm.item`), digits an integer from 0 to 20.
+ */
+export function valuesBundle(label: string, value: ShownValue, digits = 4): MimeBundle {
+  if (typeof label !== 'string' || label.trim() === '') fail('show', 'label', label, "a non-empty string, e.g. 'expected loss'");
+  checkInteger('show', 'digits', digits, 0, 20);
+  let text: string;
+  if (typeof value === 'number') {
+    checkFinite('show', `the value of '${label}'`, value);
+    text = formatShown(value, digits);
+  } else {
+    const proto = value !== null && typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
+    if ((proto !== Object.prototype && proto !== null) || Object.keys(value).length === 0) {
+      fail('show', `the value of '${label}'`, value, `${SHOW_ALLOWED}${isTensor(value) ? ' (read a tensor first: mm.num(() => t), mm.item(t))' : ''}`);
+    }
+    for (const [name, v] of Object.entries(value)) checkFinite('show', `'${name}' of '${label}'`, v);
+    text = Object.entries(value).map(([name, v]) => `${name} ${formatShown(v, digits)}`).join(', ');
+  }
+  const values = JSON.stringify({ [label]: value });
+  const plain = `${label}: ${text}`;
+  return { 'text/html': `<pre class="${VALUES_CLASS}" data-values="${escapeHtml(values)}">${escapeHtml(plain)}</pre>`, 'text/plain': plain };
+}
+
+/** The values of an output `show(label, value)` displayed (its text/html), or undefined for any other HTML. */
+export function readShownValues(html: string): Record<string, ShownValue> | undefined {
+  const m = html.match(new RegExp(`^<pre class="${VALUES_CLASS}" data-values="([^"]*)">`));
+  return m ? JSON.parse(unescapeHtml(m[1])) : undefined;
+}
+
+const isTensor = (v: unknown) => typeof v === 'object' && v !== null && Array.isArray((v as { shape?: unknown }).shape);
+
+/**
+ * Show a named number, or several named numbers at once, and record them in the notebook's output:
+ * `showValue('expected loss at initialisation', 3.2958...)` shows `expected loss at initialisation:
+ * 3.2958`. Notebooks call it as `mm.show(label, value, digits?)` (lib/viz/figure.ts).
+ */
+export function showValue(label: string, value: ShownValue, digits = 4): void {
+  display(valuesBundle(label, value, digits));
 }
 
 /** Display an HTML table from rows of cells (first row is the header); a terminal gets aligned text. */

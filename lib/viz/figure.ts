@@ -5,7 +5,7 @@
  * of an executed notebook, drawn by the plotly.js that the exported pages load (see display.ts and
  * tools/execute_notebooks.py).
  */
-import { PLOTLY_MIME, display } from './display';
+import { PLOTLY_MIME, ShownValue, display, showValue } from './display';
 
 export interface Figure {
   data: object[];
@@ -52,7 +52,14 @@ export function figureBundle(fig: Figure): Record<string, string | object> {
   return { [PLOTLY_MIME]: figureJson(fig), 'text/plain': `[Plotly figure: ${titleOf(fig)}]` };
 }
 
-/** Show a figure in the notebook (outside a notebook, print its title). */
-export function show(fig: Figure): void {
-  display(figureBundle(fig));
+/**
+ * Show a figure in the notebook (outside a notebook, print its title); or, with a label, a named number
+ * or several (`mm.show('hpreact', { mean, std })`), which the notebook's output records for its tests
+ * (display.ts, `showValue`).
+ */
+export function show(fig: Figure): void;
+export function show(label: string, value: ShownValue, digits?: number): void;
+export function show(what: Figure | string, value?: ShownValue, digits?: number): void {
+  if (typeof what === 'string') showValue(what, value as ShownValue, digits);
+  else display(figureBundle(what));
 }

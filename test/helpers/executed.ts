@@ -1,7 +1,8 @@
 /** An executed notebook (from the runner's output folder), read for tests. */
 import * as fs from 'fs';
 import * as path from 'path';
-import { PLOTLY_MIME, tableText } from '../../lib/viz/display';
+import assert from 'node:assert/strict';
+import { PLOTLY_MIME, ShownValue, readShownValues, tableText } from '../../lib/viz/display';
 import { LIVE_CHART_META } from '../../lib/viz/livechart';
 
 export interface Output { output_type: string; name?: string; text?: string | string[]; data?: Record<string, any> }
@@ -10,7 +11,13 @@ interface Cell { cell_type: string; source: string | string[]; outputs?: Output[
 /** `text` as a regular expression that matches it literally. */
 export const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/** A number as a table shows it (`digits` decimals), as a regular expression. */
+export const esc = (value: number, digits = 4) => escapeRegExp(value.toFixed(digits));
+
 export const join = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : t ?? '');
+
+/** The text of an output of `mm.show(label, value)` (its `<pre>`), or '' for any other HTML. */
+const shownText = (html: string) => (readShownValues(html) ? html.replace(/<[^>]*>/g, '').replace(/&quot;/g, '"').replace(/&gt;/g, '>').replace(/&lt;/g, '<').replace(/&amp;/g, '&') : '');
 
 /** The text of an HTML table as `showTable` shows it on a terminal (caption, then aligned columns). */
 export function htmlTableText(html: string): string {
@@ -28,9 +35,9 @@ export class ExecutedNotebook {
   get outputs(): Output[] {
     return this.cells.flatMap((c) => c.outputs ?? []);
   }
-  /** Everything printed (stdout, stderr, text/plain of displays), in order. */
+  /** Everything printed (stdout, stderr, text/plain of displays, the text of `mm.show`'s), in order. */
   get printed(): string {
-    return this.outputs.map((o) => join(o.text) + join(o.data?.['text/plain'])).join('\n');
+    return this.outputs.map((o) => join(o.text) + join(o.data?.['text/plain'] ?? shownText(join(o.data?.['text/html'])))).join('\n');
   }
   /** The outputs that are Plotly figures (Plotly's MIME type), the live loss charts of training included. */
   get figureOutputs(): Output[] {
@@ -39,6 +46,47 @@ export class ExecutedNotebook {
   /** The final figures of the live loss charts that `mm.train` shows while it runs. */
   get liveCharts(): Output[] {
     return this.figureOutputs.filter((o) => o.data![PLOTLY_MIME].layout?.meta === LIVE_CHART_META);
+  }
+  /**
+   * The numbers the notebook shows with `mm.show(label, value)` (read from their HTML), by label:
+   * each label's values in the order shown (a label shown in a loop or by two cells has several).
+   */
+  get values(): Map<string, ShownValue[]> {
+    const values = new Map<string, ShownValue[]>();
+    for (const o of this.outputs) {
+      for (const [label, value] of Object.entries(readShownValues(join(o.data?.['text/html'])) ?? {})) {
+        values.set(label, [...(values.get(label) ?? []), value]);
+      }
+    }
+    return values;
+  }
+  /** Every value shown under `label`, in order (at least one; the message lists the labels shown). */
+  shownAll(label: string): ShownValue[] {
+    const all = this.values.get(label);
+    assert.ok(all, `${this.name} shows no value labelled '${label}'; it shows: ${[...this.values.keys()].map((l) => `'${l}'`).join(', ')}`);
+    return all;
+  }
+  /** The one number shown under `label`. */
+  number(label: string): number {
+    return this.numbers(label, 1)[0];
+  }
+  /** The numbers shown under `label`, in order; `count` of them when given. */
+  numbers(label: string, count?: number): number[] {
+    const all = this.shownAll(label);
+    assert.ok(all.every((v) => typeof v === 'number'), `'${label}' is shown as a group of numbers, not one: ${JSON.stringify(all)}`);
+    if (count !== undefined) assert.equal(all.length, count, `'${label}' shown ${all.length} times, expected ${count}`);
+    return all as number[];
+  }
+  /** The one group of named numbers shown under `label` (`mm.show(label, { mean, std })`). */
+  group(label: string): Record<string, number> {
+    return this.groups(label, 1)[0];
+  }
+  /** The groups shown under `label`, in order; `count` of them when given. */
+  groups(label: string, count?: number): Record<string, number>[] {
+    const all = this.shownAll(label);
+    assert.ok(all.every((v) => typeof v === 'object'), `'${label}' is shown as a number, not a group: ${JSON.stringify(all)}`);
+    if (count !== undefined) assert.equal(all.length, count, `'${label}' shown ${all.length} times, expected ${count}`);
+    return all as Record<string, number>[];
   }
   /** The Plotly figures the notebook shows itself (not the live loss charts), as their text/plain titles `[Plotly figure: ...]`. */
   get figures(): string[] {

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ROOT } from '../helpers/paths';
 import { kernelSession, outputText } from '../helpers/kernel';
-import { PLOTLY_MIME } from '../../lib/viz/display';
+import { PLOTLY_MIME, readShownValues } from '../../lib/viz/display';
 
 const session = (steps: object[]) => kernelSession(steps);
 const text = outputText;
@@ -53,6 +53,27 @@ mm.display({ 'text/plain': 'only text' });` }]);
   assert.equal(shown[1].data!['text/html'], '<table><caption>a caption</caption><thead><tr><th>a</th><th>b</th></tr></thead>' +
     '<tbody><tr><td>1</td><td>&lt;2></td></tr></tbody></table>');
   assert.equal(shown[2].data!['text/plain'], 'only text');
+});
+
+test('a named number reaches the notebook as one output: its text, with the values at full precision (mm.show(label, value)), in order', () => {
+  // Many in one turn of the event loop, between printed lines: none lost or reordered.
+  const [r] = session([{ execute: `import * as mm from './lib/index';
+console.log('before');
+mm.show('expected loss at initialisation', -Math.log(1 / 27));
+mm.show('hpreact', { mean: -0.04081, std: 5.18072 }, 2);
+for (let k = 0; k < 200; k++) mm.show('k', k);
+console.log('after');` }]);
+  assert.equal(r.status, 'ok', text(r));
+  const shown = r.outputs.filter((o) => o.type === 'display_data');
+  assert.equal(shown.length, 202);
+  const html = shown.map((o) => o.data!['text/html'] as string);
+  assert.match(html[0], />expected loss at initialisation: 3\.2958<\/pre>$/);
+  assert.deepEqual(readShownValues(html[0]), { 'expected loss at initialisation': -Math.log(1 / 27) }, 'full precision');
+  assert.match(html[1], />hpreact: mean -0\.04, std 5\.18<\/pre>$/);
+  assert.deepEqual(readShownValues(html[1]), { hpreact: { mean: -0.04081, std: 5.18072 } });
+  assert.deepEqual(html.slice(2).map((h) => readShownValues(h)!.k), Array.from({ length: 200 }, (_, k) => k));
+  assert.deepEqual(r.outputs.filter((o) => o.type === 'stream').map((o) => o.text), ['before\n', 'after\n']);
+  assert.equal(r.outputs[0].type, 'stream', 'printed before');
 });
 
 test('training shows a progress line and a loss chart that update in place, at most twice a second; the chart ends as a Plotly figure', () => {

@@ -2,7 +2,8 @@
 // checked, and a figure's JSON gets the project's defaults under its own settings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PLOTLY_MIME, display, inNotebook, preferredEntry, showTable, tableText } from '../../lib/viz/display';
+import { PLOTLY_MIME, VALUES_CLASS, display, formatShown, inNotebook, preferredEntry, readShownValues, showTable, tableText, valuesBundle } from '../../lib/viz/display';
+import * as tf from '@tensorflow/tfjs';
 import { compactNumbers, figureBundle, figureJson, show } from '../../lib/viz/figure';
 
 /** What `fn` prints with console.log. */
@@ -60,4 +61,56 @@ test('figure numbers keep 6 significant digits (integers as they are), typed arr
   assert.deepEqual((json.layout.shapes as { y0: number }[])[0].y0, 0.037037);
   assert.equal(compactNumbers('text'), 'text');
   assert.equal(compactNumbers(null), null);
+});
+
+test('show(label, value): the text the learner reads, and in its HTML the number at full precision', () => {
+  const loss = -Math.log(1 / 27);
+  const one = valuesBundle('expected loss at initialisation', loss);
+  assert.deepEqual(Object.keys(one).sort(), ['text/html', 'text/plain']);
+  assert.equal(one['text/plain'], 'expected loss at initialisation: 3.2958');
+  // A notebook shows the HTML (the richest type): a <pre> of that text, the values in an attribute.
+  assert.equal(preferredEntry(one)[0], 'text/html');
+  assert.equal(one['text/html'], `<pre class="${VALUES_CLASS}" data-values="{&quot;expected loss at initialisation&quot;:${loss}}">` +
+    'expected loss at initialisation: 3.2958</pre>');
+  assert.deepEqual(readShownValues(one['text/html'] as string), { 'expected loss at initialisation': loss });
+  // Several named numbers at once, in their order, with the digits asked for; characters HTML escapes.
+  const group = { std: 8.123456, 'largest |logit|': 20.5, 'a <"b"> & c': 27.88171 };
+  const bundle = valuesBundle('logits of 1000 training examples', group, 2);
+  assert.equal(bundle['text/plain'], 'logits of 1000 training examples: std 8.12, largest |logit| 20.50, a <"b"> & c 27.88');
+  assert.match(bundle['text/html'] as string, /">logits of 1000 training examples: std 8\.12, largest \|logit\| 20\.50, a &lt;&quot;b&quot;&gt; &amp; c 27\.88<\/pre>$/);
+  const read = readShownValues(bundle['text/html'] as string)!;
+  assert.deepEqual(read, { 'logits of 1000 training examples': group });
+  assert.deepEqual(Object.keys(read['logits of 1000 training examples']), Object.keys(group), 'in the order given');
+  assert.equal(readShownValues('<table><tr><td>1</td></tr></table>'), undefined, 'other HTML has no values');
+  // What a terminal prints, through show.
+  assert.equal(printed(() => show('parameters', 11897)), 'parameters: 11897');
+  assert.equal(printed(() => show('hpreact', { mean: -0.04081, std: 5.18072 })), 'hpreact: mean -0.0408, std 5.1807');
+});
+
+test('show writes integers as they are, and numbers too small for the digits in exponent notation', () => {
+  assert.equal(formatShown(47024, 4), '47024');
+  assert.equal(formatShown(0, 4), '0');
+  assert.equal(formatShown(-0.5, 2), '-0.50');
+  assert.equal(formatShown(3.2e-7, 4), '3.2e-7');
+  assert.equal(formatShown(-0.00004, 4), '-4.0e-5');
+  assert.equal(formatShown(0.00005, 4), '0.0001', 'rounds to a non-zero last digit: fixed');
+  assert.equal(formatShown(1.6666666, 0), '2');
+});
+
+test('show refuses what it cannot record, naming the argument, the value and what is allowed', () => {
+  assert.throws(() => show('loss', NaN), /^ArgumentError: show: the value of 'loss' must be a finite number, got NaN$/);
+  assert.throws(() => show('loss', Infinity), /show: the value of 'loss' must be a finite number, got Infinity/);
+  assert.throws(() => show('loss', '3.29' as never), /show: the value of 'loss' must be a finite number or an object of named finite numbers, e\.g\. \{ mean: 0\.01, std: 0\.98 \}, got "3\.29"/);
+  assert.throws(() => show('loss', undefined as never), /show: the value of 'loss' must be a finite number or an object .*, got undefined/);
+  assert.throws(() => show('loss', {}), /show: the value of 'loss' must be a finite number or an object .*, got an object/);
+  assert.throws(() => show('loss', [1, 2] as never), /show: the value of 'loss' must be .*, got \[1, 2\]/);
+  const t = tf.scalar(3.3);
+  assert.throws(() => show('loss', t as never), /\(read a tensor first: mm\.num\(\(\) => t\), mm\.item\(t\)\), got a tensor of shape \[\]$/);
+  t.dispose();
+  assert.throws(() => show('hpreact', { mean: 0.1, std: NaN }), /show: 'std' of 'hpreact' must be a finite number, got NaN/);
+  assert.throws(() => show('hpreact', { mean: 0.1, std: '1' as never }), /show: 'std' of 'hpreact' must be a finite number, got "1"/);
+  assert.throws(() => show('', 1), /show: label must be a non-empty string, e\.g\. 'expected loss', got ""/);
+  assert.throws(() => show('loss', 1, 2.5), /show: digits must be an integer from 0 to 20, got 2\.5/);
+  assert.throws(() => show('loss', 1, -1), /show: digits must be an integer from 0 to 20, got -1/);
+  assert.equal(printed(() => { try { show('loss', NaN); } catch { /* refused */ } }), '', 'nothing shown when refused');
 });

@@ -4,47 +4,38 @@
 // summary of every stage (01 to 03 ran before it in the same run), each labelled as the lecture's network.
 import assert from 'node:assert/strict';
 import * as path from 'path';
-import { ExecutedNotebook, escapeRegExp } from '../../helpers/executed';
+import { ExecutedNotebook, esc, escapeRegExp } from '../../helpers/executed';
 import { lecture } from '../../../lib/lecture';
 import type { Stage } from '../../../lib/nn/models';
 import { loadCheckpoint } from '../../../lib/nn/checkpoint';
 import { shownFigures } from '../../helpers/figures';
 import { EXPECTED } from '../../helpers/expected';
 
-function num(out: string, re: RegExp): number {
-  const m = out.match(re);
-  assert.ok(m, `not printed: ${re}`);
-  return Number(m[1]);
-}
-
-/** A loss as printed (4 decimals), for a regular expression. */
-const esc = (v: number) => v.toFixed(4).replace('.', '\\.');
-
-
 export function check(nb: ExecutedNotebook): void {
   const out = nb.printed;
-  assert.match(out, /run profile: quick/);
 
   // Parameters C, W1, W2, b2, bngain, bnbias (no b1), as torch counts them.
   assert.equal(EXPECTED.stages_step0_loss.batchnorm.b1_drawn, false);
   assert.equal(lecture.torch.stageParameterCounts.batchnorm, 12097);
-  assert.match(out, /^12097 parameters$/m);
+  assert.equal(nb.number('parameters'), 12097);
 
   // Step 1: per-neuron statistics over the batch, then standardised to mean 0, std 1.
   assert.match(out, /hpreact \[32,200\], its mean \[1,200\] and std \[1,200\]/);
-  assert.ok(num(out, /largest \|mean\| (\S+),/) < 1e-5);
-  assert.ok(num(out, /largest \|std - 1\| (\S+)$/m) < 1e-5);
+  const standardised = nb.group('after standardising');
+  assert.ok(standardised['largest |mean|'] < 1e-5);
+  assert.ok(standardised['largest |std - 1|'] < 1e-5);
   // Step 2: gain 1 and bias 0 change nothing at init.
-  assert.ok(num(out, /at init out equals the standardised hpreact: max \|difference\| (\S+)$/m) < 1e-6);
+  assert.ok(nb.number('bngain [1,200], bnbias [1,200]; at init out equals the standardised hpreact: max |difference|') < 1e-6);
 
   // b1 cancels: the output does not move and its gradient is zero up to rounding, unlike bnbias's.
-  assert.ok(num(out, /with b1 added: max \|change of the output\| (\S+)$/m) < 1e-5);
-  assert.ok(num(out, /largest \|gradient\|: b1 (\S+),/) < 1e-7);
-  assert.ok(num(out, /largest \|gradient\|: b1 \S+, bnbias (\S+)$/m) > 1e-4);
+  assert.ok(nb.number('with b1 added: max |change of the output|') < 1e-5);
+  const grad = nb.group('largest |gradient|');
+  assert.ok(grad.b1 < 1e-7);
+  assert.ok(grad.bnbias > 1e-4);
 
   // Epsilon: a batch of 32 identical examples has std ~0; without eps garbage (NaN or values of size 1),
   // with eps 1e-5 practically 0.
-  assert.ok(num(out, /std of hpreact over the batch: at most (\S+)$/m) < 1e-4);
+  assert.ok(nb.number('std of hpreact over the batch: at most') < 1e-4);
   const values = (label: string) => {
     const m = out.match(new RegExp(`^${label}: (.*), \\.\\.\\.$`, 'm'));
     assert.ok(m, label);
@@ -62,8 +53,7 @@ export function check(nb: ExecutedNotebook): void {
   assert.match(out, /^ {3}1000\/ {3}2000: \d\.\d{4}$/m);
 
   // Trained 2,000 steps; evaluation with the running estimates.
-  const train = num(out, /^train (\S+), dev \S+ \(running estimates\)$/m);
-  const dev = num(out, /^train \S+, dev (\S+) \(running estimates\)$/m);
+  const { train, dev } = nb.group('running estimates');
   assert.ok(train > 2.1 && train < 2.7, `train loss ${train}`);
   assert.ok(dev > 2.1 && dev < 2.7 && Math.abs(dev - train) < 0.15, `dev loss ${dev}`);
   const losses = nb.tables.find((t) => t.startsWith('Loss after training, with the running estimates'));
@@ -74,12 +64,11 @@ export function check(nb: ExecutedNotebook): void {
   // Calibration: the running estimates are close to the whole-training-set statistics but, after only
   // 2,000 steps, still carry 0.999^2000 = 13.5% of their initial zeros and ones: differences of a few
   // tenths for the neurons with the largest means and stds, never 0.
-  const dMean = num(out, /^mean: max \|calibrated - running\| (\S+)/m);
-  const dStd = num(out, /^std: +max \|calibrated - running\| (\S+)/m);
+  const dMean = nb.group('mean')['max |calibrated - running|'];
+  const dStd = nb.group('std')['max |calibrated - running|'];
   assert.ok(dMean > 0.01 && dMean < 0.6, `mean difference ${dMean}`);
   assert.ok(dStd > 0.01 && dStd < 0.6, `std difference ${dStd}`);
-  const trainCal = num(out, /^calibrated: train (\S+), dev \S+$/m);
-  const devCal = num(out, /^calibrated: train \S+, dev (\S+)$/m);
+  const { train: trainCal, dev: devCal } = nb.group('calibrated');
   assert.ok(Math.abs(trainCal - train) < 0.05 && Math.abs(devCal - dev) < 0.05, `calibrated ${trainCal} / ${devCal}`);
   assert.ok(trainCal < train + 0.005, `calibrated statistics should not be worse on train: ${trainCal} vs ${train}`);
   const cal = nb.tables.find((t) => t.startsWith('Batch norm: running against calibrated statistics (quick profile)'));
@@ -98,10 +87,11 @@ export function check(nb: ExecutedNotebook): void {
   assert.equal(sliders[0].steps.filter((s) => s.method === 'restyle').length, 21, 'one restyle step per snapshot');
   assert.equal(sliders[0].steps[0].label, '0');
   assert.equal(sliders[0].steps[20].label, '2000');
-  assert.match(out, new RegExp(`^neuron ${neuron}: bngain \\S+, bnbias \\S+ after 2000 steps; 21 slider steps$`, 'm'));
+  const shown = nb.group('the slider');
+  assert.deepEqual([shown.neuron, shown['after steps'], shown['slider steps']], [neuron, 2000, 21]);
 
   // The checkpoint, in the runner's output folder (dist/test/ for the tests, never dist/ itself).
-  assert.match(out, /^saved 8 tensors \(12497 numbers\) to 04-batchnorm\.safetensors; read back: identical$/m);
+  assert.deepEqual(nb.group('04-batchnorm.safetensors'), { tensors: 8, numbers: 12497, 'tensors read back identical': 8 });
   const file = path.join(nb.dir, '04-batchnorm.safetensors');
   const { tensors, metadata } = loadCheckpoint(file);
   assert.deepEqual(metadata, { notebook: '04-batchnorm', profile: 'quick', steps: '2000' });
