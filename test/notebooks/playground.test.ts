@@ -144,7 +144,8 @@ test('defaults, Train: notebook 06\'s lines and the four pictures, drawn while i
   answers.sort((a, b) => a - b);
   const median = answers[Math.floor(answers.length / 2)], slowest = answers[answers.length - 1];
   assert.ok(median < 300 && slowest < 2000, `the page answered in ${median} ms (median), ${slowest} ms at worst, while training`);
-  assert.ok([...seen].filter((s) => s !== '1,001').length >= 2, `the status moved while training: ${[...seen].join(' ')}`);
+  // The run takes about a second (stretches of 0.5 s): at least one count before the last.
+  assert.ok([...seen].filter((s) => s !== '1,001').length >= 1, `the status moved while training: ${[...seen].join(' ')}`);
   assert.ok(drawnWhileRunning, 'the pictures had data before the end');
 
   // The printed lines: notebook 06's, exactly as the same library prints them on node.
