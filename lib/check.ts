@@ -24,9 +24,11 @@ export function describe(value: unknown): string {
   if (typeof value === 'function') return `a function${value.name ? ` (${value.name})` : ''}`;
   if (Array.isArray(value)) {
     return value.length <= 8 && value.every((v) => typeof v !== 'object' || v === null)
-      ? `[${value.map(describe).join(', ')}]` : `an array of ${value.length}`;
+      ? `[${value.map(describe).join(', ')}]`
+      : `an array of ${value.length}`;
   }
-  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of ${(value as unknown as ArrayLike<number>).length}`;
+  if (ArrayBuffer.isView(value))
+    return `a ${value.constructor.name} of ${(value as unknown as ArrayLike<number>).length}`;
   const shape = (value as { shape?: unknown }).shape;
   if (Array.isArray(shape)) return `a tensor of shape [${shape.join(', ')}]`;
   const name = (value as object).constructor?.name;
@@ -60,7 +62,8 @@ export function checkFunction<T>(where: string, what: string, value: T, allowed 
 
 /** The options object of a function (not undefined, not an array). */
 export function checkOptions<T>(where: string, value: T): T {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(where, 'its options', value, 'an object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    fail(where, 'its options', value, 'an object');
   return value;
 }
 
@@ -69,12 +72,17 @@ export function checkOptions<T>(where: string, value: T): T {
  * loads an edited library file anew, and objects made before the edit belong to the old class.
  */
 export function looksLike(value: unknown, ...methods: string[]): boolean {
-  return typeof value === 'object' && value !== null && methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function')
+  );
 }
 
 /** A `Generator` (`mm.Generator`). */
 export function checkGenerator<T>(where: string, what: string, value: T): T {
-  if (!looksLike(value, 'randint', 'randn', 'multinomial')) fail(where, what, value, 'a Generator (new mm.Generator(seed))');
+  if (!looksLike(value, 'randint', 'randn', 'multinomial'))
+    fail(where, what, value, 'a Generator (new mm.Generator(seed))');
   return value;
 }
 
@@ -101,14 +109,32 @@ export function envChoice<T extends string>(name: string, choices: Choices<T>, u
   if (value === undefined || value === '') return undefined;
   const found = choices.find(([v]) => v === value);
   if (found) return found[0];
-  throw new ArgumentError(`${name}=${value} is not allowed: use ${listChoices(choices)}, or leave it unset (${unset}).`);
+  throw new ArgumentError(
+    `${name}=${value} is not allowed: use ${listChoices(choices)}, or leave it unset (${unset}).`,
+  );
 }
 
 /** The allowed values of the library's settings. */
 export const SETTINGS = {
-  MAKEMORE_PROFILE: [['full', "the lecture's 200,000 steps per training run"], ['quick', 'a few thousand steps, for tests and a quick look']],
-  MAKEMORE_BACKEND: [['tensorflow', 'native TensorFlow, installed by tools/install-native-tensorflow.sh'], ['wasm', 'WebAssembly'], ['cpu', 'plain JavaScript']],
-  MAKEMORE_COMPILE: [['1', 'compile training steps'], ['0', 'run them eagerly on TensorFlow.js']],
-  MAKEMORE_FUSE: [['1', 'fuse the elementwise kernels of a compiled step'], ['0', 'one loop per kernel']],
-  MAKEMORE_FMA: [['1', 'fused multiply-add in matrix products, where WebAssembly has it (relaxed SIMD)'], ['0', 'a multiply, then an add']],
+  MAKEMORE_PROFILE: [
+    ['full', "the lecture's 200,000 steps per training run"],
+    ['quick', 'a few thousand steps, for tests and a quick look'],
+  ],
+  MAKEMORE_BACKEND: [
+    ['tensorflow', 'native TensorFlow, installed by tools/install-native-tensorflow.sh'],
+    ['wasm', 'WebAssembly'],
+    ['cpu', 'plain JavaScript'],
+  ],
+  MAKEMORE_COMPILE: [
+    ['1', 'compile training steps'],
+    ['0', 'run them eagerly on TensorFlow.js'],
+  ],
+  MAKEMORE_FUSE: [
+    ['1', 'fuse the elementwise kernels of a compiled step'],
+    ['0', 'one loop per kernel'],
+  ],
+  MAKEMORE_FMA: [
+    ['1', 'fused multiply-add in matrix products, where WebAssembly has it (relaxed SIMD)'],
+    ['0', 'a multiply, then an add'],
+  ],
 } as const;

@@ -80,8 +80,12 @@ function startRun(): void {
   for (const name of PICTURES) byId(name).replaceChildren();
   workerUrl ??= URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
   const w = new Worker(workerUrl);
-  w.onmessage = (event: MessageEvent<FromWorker>) => { if (w === worker) receive(event.data); };
-  w.onerror = (event) => { if (w === worker) fail(`The worker failed: ${event.message}`); };
+  w.onmessage = (event: MessageEvent<FromWorker>) => {
+    if (w === worker) receive(event.data);
+  };
+  w.onerror = (event) => {
+    if (w === worker) fail(`The worker failed: ${event.message}`);
+  };
   worker = w;
   send({ type: 'train', settings: read.settings });
   status.textContent = 'starting';
@@ -102,11 +106,13 @@ function receive(m: FromWorker): void {
   if (m.type === 'status') status.textContent = m.text;
   else if (m.type === 'print') printed.textContent += m.text + '\n';
   else if (m.type === 'progress') {
-    status.textContent = `step ${m.done.toLocaleString('en')} of ${m.steps.toLocaleString('en')}` +
+    status.textContent =
+      `step ${m.done.toLocaleString('en')} of ${m.steps.toLocaleString('en')}` +
       (m.msPerStep > 0 ? ` · ${m.msPerStep.toFixed(2)} ms per step` : '');
     draw(m.pictures);
   } else if (m.type === 'finished') {
-    status.textContent = `${m.stopped ? 'stopped after' : 'done:'} ${m.done.toLocaleString('en')} of ` +
+    status.textContent =
+      `${m.stopped ? 'stopped after' : 'done:'} ${m.done.toLocaleString('en')} of ` +
       `${m.steps.toLocaleString('en')} steps in ${m.seconds.toFixed(1)} s`;
     endRun();
     if (stale.size === 0) setState(m.stopped ? 'stopped' : 'done');
@@ -131,8 +137,12 @@ function askFrame(): void {
     if (!latest || !name) return;
     stale.delete(name);
     const { data, layout } = latest[name];
-    Plotly.react(byId(name), data, { ...layout, height: 340, margin: { t: 40, r: 10, b: 40, l: 60 }, legend: { font: { size: 10 } } },
-      { displaylogo: false, responsive: true });
+    Plotly.react(
+      byId(name),
+      data,
+      { ...layout, height: 340, margin: { t: 40, r: 10, b: 40, l: 60 }, legend: { font: { size: 10 } } },
+      { displaylogo: false, responsive: true },
+    );
     if (stale.size === 0 && whenDrawn) {
       setState(whenDrawn);
       whenDrawn = undefined;

@@ -17,8 +17,14 @@ export interface SettingsForm {
 
 /** The lecture's deep network: notebook 06's run of 1,001 steps (its loop breaks after step 1,000). */
 export const DEFAULTS: SettingsForm = {
-  gain: '5/3', batchNorm: true, tanh: true, learningRate: '0.1', hiddenLayers: '5', hiddenWidth: '100',
-  steps: '1001', seed: '2147483647',
+  gain: '5/3',
+  batchNorm: true,
+  tanh: true,
+  learningRate: '0.1',
+  hiddenLayers: '5',
+  hiddenWidth: '100',
+  steps: '1001',
+  seed: '2147483647',
 };
 
 /** Bounds that keep a run within a minute or so and within the memory of a tab. */
@@ -50,17 +56,23 @@ export function readSettings(form: SettingsForm): { settings: Settings } | { err
   const fmt = (n: number) => n.toLocaleString('en');
 
   const gain = parseNumber(form.gain);
-  if (!(gain > 0 && gain <= LIMITS.gain)) errors.push(`Gain: "${form.gain}" is not a number above 0 and at most ${LIMITS.gain} (a fraction such as 5/3 is fine).`);
+  if (!(gain > 0 && gain <= LIMITS.gain))
+    errors.push(
+      `Gain: "${form.gain}" is not a number above 0 and at most ${LIMITS.gain} (a fraction such as 5/3 is fine).`,
+    );
 
   const learningRate = parseNumber(form.learningRate);
   if (!(learningRate > 0 && learningRate <= LIMITS.learningRate)) {
-    errors.push(`Learning rate: "${form.learningRate}" is not a number above 0 and at most ${LIMITS.learningRate}` +
-      (learningRate === 0 ? ' (at 0 the weights never change).' : '.'));
+    errors.push(
+      `Learning rate: "${form.learningRate}" is not a number above 0 and at most ${LIMITS.learningRate}` +
+        (learningRate === 0 ? ' (at 0 the weights never change).' : '.'),
+    );
   }
 
   const integer = (label: string, text: string, min: number, max: number): number => {
     const n = parseNumber(text);
-    if (!(Number.isInteger(n) && n >= min && n <= max)) errors.push(`${label}: "${text}" is not a whole number from ${fmt(min)} to ${fmt(max)}.`);
+    if (!(Number.isInteger(n) && n >= min && n <= max))
+      errors.push(`${label}: "${text}" is not a whole number from ${fmt(min)} to ${fmt(max)}.`);
     return n;
   };
   const hiddenLayers = integer('Hidden layers', form.hiddenLayers, 1, LIMITS.hiddenLayers);
@@ -72,5 +84,16 @@ export function readSettings(form: SettingsForm): { settings: Settings } | { err
   if (seed < 0n || seed >= 2n ** 64n) errors.push(`Seed: "${form.seed}" is not a whole number from 0 to 2^64 - 1.`);
 
   if (errors.length > 0) return { errors };
-  return { settings: { gain, batchNorm: form.batchNorm, tanh: form.tanh, learningRate, hiddenLayers, hiddenWidth, steps, seed } };
+  return {
+    settings: {
+      gain,
+      batchNorm: form.batchNorm,
+      tanh: form.tanh,
+      learningRate,
+      hiddenLayers,
+      hiddenWidth,
+      steps,
+      seed,
+    },
+  };
 }

@@ -38,14 +38,15 @@ let stopAsked = false;
 
 self.onmessage = (event: MessageEvent<ToWorker>) => {
   if (event.data.type === 'stop') stopAsked = true;
-  else run(event.data.settings).catch((e) => send({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
+  else
+    run(event.data.settings).catch((e) => send({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
 };
 
 /** As lib/env/backend.ts's initBackend, but always TensorFlow.js's plain JavaScript backend (see README). */
 async function setUp(): Promise<void> {
   tf.enableProdMode();
   registerKernelFixes();
-  if (!(await tf.setBackend('cpu'))) throw new Error('TensorFlow.js\'s cpu backend did not start');
+  if (!(await tf.setBackend('cpu'))) throw new Error("TensorFlow.js's cpu backend did not start");
   // The browser picks: kernels-fma.wasm where it has relaxed SIMD (Chrome since 114), else kernels.wasm.
   useKernelModule(kernelBytes, kernelBytesFma);
 }
@@ -65,14 +66,20 @@ async function run(settings: Settings): Promise<void> {
 
   const { steps, learningRate: lr } = settings;
   const g = new Generator(settings.seed);
-  const net = new DeepNetwork({ generator: g, gain: settings.gain, batchNorm: settings.batchNorm, tanh: settings.tanh,
-    hiddenLayers: settings.hiddenLayers, nHidden: settings.hiddenWidth });
-  retainGrad(net.layers);                           // for layer in layers: layer.out.retain_grad()
+  const net = new DeepNetwork({
+    generator: g,
+    gain: settings.gain,
+    batchNorm: settings.batchNorm,
+    tanh: settings.tanh,
+    hiddenLayers: settings.hiddenLayers,
+    nHidden: settings.hiddenWidth,
+  });
+  retainGrad(net.layers); // for layer in layers: layer.out.retain_grad()
   const parameters = net.parameters();
   const names = net.parameterNames();
-  const lossi: number[] = [];                       // log10 loss per step
-  const ud: number[][] = [];                        // update:data ratios per step
-  let lines: string[] = [];                         // the lecture's lines at the last step
+  const lossi: number[] = []; // log10 loss per step
+  const ud: number[][] = []; // update:data ratios per step
+  let lines: string[] = []; // the lecture's lines at the last step
   send({ type: 'status', text: 'step 0: tracing, compiling and checking the training step' });
 
   const t0 = performance.now();
@@ -88,8 +95,17 @@ async function run(settings: Settings): Promise<void> {
       const started = performance.now();
       try {
         if (n > 1) {
-          const part = await train({ parameters, loss: net.loss, data: trainSet, steps: n - 1, learningRate: () => lr,
-            generator: g, printEvery: 0, progress: false, trackUpdateRatios: true });
+          const part = await train({
+            parameters,
+            loss: net.loss,
+            data: trainSet,
+            steps: n - 1,
+            learningRate: () => lr,
+            generator: g,
+            printEvery: 0,
+            progress: false,
+            trackUpdateRatios: true,
+          });
           lossi.push(...part.lossi);
           ud.push(...part.ud);
         }
@@ -98,7 +114,7 @@ async function run(settings: Settings): Promise<void> {
         ud.push(last.ud);
         done += n;
         if ((done - 1) % PRINT_EVERY === 0) send({ type: 'print', text: formatStep(done - 1, steps, last.loss) });
-        if (done > 1) msPerStep = (performance.now() - started) / n;  // (step 0 also compiles: not counted)
+        if (done > 1) msPerStep = (performance.now() - started) / n; // (step 0 also compiles: not counted)
         const now = pictures(net, parameters, names, last.grads, ud, lossi);
         lines = now.lines;
         send({ type: 'progress', done, steps, msPerStep, pictures: now.pictures });
@@ -108,10 +124,13 @@ async function run(settings: Settings): Promise<void> {
         const why = (e instanceof Error ? e.message : String(e)).replace(/ at step \d+/, '');
         throw new Error(n > 1 ? `Steps ${done} to ${done + n - 1}: ${why}` : `Step ${done}: ${why}`);
       }
-      await pause();                                // let a 'stop' message in
+      await pause(); // let a 'stop' message in
     }
     const seconds = (performance.now() - t0) / 1000;
-    send({ type: 'print', text: `${done.toLocaleString('en')} steps in ${seconds.toFixed(1)} s${done < steps ? ' (stopped)' : ''}` });
+    send({
+      type: 'print',
+      text: `${done.toLocaleString('en')} steps in ${seconds.toFixed(1)} s${done < steps ? ' (stopped)' : ''}`,
+    });
     for (const text of lines) send({ type: 'print', text });
     send({ type: 'finished', done, steps, stopped: done < steps, seconds });
   } finally {
@@ -123,8 +142,14 @@ async function run(settings: Settings): Promise<void> {
  * The four pictures of lib/viz/pictures.ts at the last step, the loss curve so far, and the lines the
  * notebooks print with the pictures (those of notebook 10's experiments).
  */
-function pictures(net: DeepNetwork, parameters: tf.Variable[], names: string[], grads: tf.NamedTensorMap,
-  ud: number[][], lossi: number[]): { pictures: Pictures; lines: string[] } {
+function pictures(
+  net: DeepNetwork,
+  parameters: tf.Variable[],
+  names: string[],
+  grads: tf.NamedTensorMap,
+  ud: number[][],
+  lossi: number[],
+): { pictures: Pictures; lines: string[] } {
   const forward = ex.forwardPicture(net.layers, 'forward: activations');
   const backward = ex.backwardPicture(net.layers, 'backward: activation gradients');
   const weights = ex.parameterPicture(parameters, names, grads, 'weight gradients');
@@ -134,7 +159,10 @@ function pictures(net: DeepNetwork, parameters: tf.Variable[], names: string[], 
   for (const trace of loss.data as { type?: string }[]) trace.type = 'scatter';
   return {
     pictures: {
-      forward: forward.figure, backward: backward.figure, weights: weights.figure, loss,
+      forward: forward.figure,
+      backward: backward.figure,
+      weights: weights.figure,
+      loss,
       update: ex.updatePicture(ud, parameters, names, 'update:data ratio (log10)'),
     },
     lines: ['', 'forward:', ...forward.lines, '', 'backward:', ...backward.lines, '', 'weights:', ...weights.lines],

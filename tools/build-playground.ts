@@ -29,32 +29,44 @@ const NODE_ONLY = ['fs', 'path', 'os', 'crypto', 'child_process', 'tslab', 'tsla
 
 async function bundle(entry: string, options: esbuild.BuildOptions): Promise<string> {
   const result = await esbuild.build({
-    entryPoints: [path.join(ROOT, 'playground', entry)], bundle: true, write: false, format: 'iife',
-    platform: 'browser', target: 'es2020', legalComments: 'none', logLevel: 'error',
-    keepNames: true,   // lib/nn/layers.ts names a layer by its class (Tanh, Linear), also in minified code
+    entryPoints: [path.join(ROOT, 'playground', entry)],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2020',
+    legalComments: 'none',
+    logLevel: 'error',
+    keepNames: true, // lib/nn/layers.ts names a layer by its class (Tanh, Linear), also in minified code
     ...options,
   });
-  return result.outputFiles![0].text;   // (there with write: false)
+  return result.outputFiles![0].text; // (there with write: false)
 }
 
 export async function buildPlayground(outDir: string): Promise<{ file: string; bytes: number }> {
   // The kernels, compiled when missing or older than their source.
   (require(path.join(ROOT, 'lib', 'assembly', 'build.js')) as { build(): boolean }).build();
-  const words = await loadNames();   // MAKEMORE_NAMES, else data/names.txt (downloaded and checked)
+  const words = await loadNames(); // MAKEMORE_NAMES, else data/names.txt (downloaded and checked)
 
   const workerCode = await bundle('worker.ts', {
-    minify: true, external: NODE_ONLY, loader: { '.wasm': 'binary' },
+    minify: true,
+    external: NODE_ONLY,
+    loader: { '.wasm': 'binary' },
     define: { NAMES_TEXT: JSON.stringify(words.join('\n')) },
   });
   const pageCode = await bundle('page.ts', { define: { WORKER_SOURCE: JSON.stringify(workerCode) } });
   const plotly = fs.readFileSync(require.resolve('plotly.js-dist-min'), 'utf8');
 
   // (functions as replacements: the scripts contain `$` patterns that replace() would expand)
-  const html = fs.readFileSync(path.join(ROOT, 'playground', 'playground.html'), 'utf8')
+  const html = fs
+    .readFileSync(path.join(ROOT, 'playground', 'playground.html'), 'utf8')
     .replace('<!-- plotly.js -->', () => `<script>${plotly}</script>`)
     .replace('<!-- page script -->', () => `<script>\n${pageCode}</script>`);
   const bytes = Buffer.byteLength(html);
-  if (bytes > MAX_BYTES) throw new Error(`playground.html would weigh ${(bytes / 1e6).toFixed(1)} MB, more than ${MAX_BYTES / 1024 / 1024} MB`);
+  if (bytes > MAX_BYTES)
+    throw new Error(
+      `playground.html would weigh ${(bytes / 1e6).toFixed(1)} MB, more than ${MAX_BYTES / 1024 / 1024} MB`,
+    );
 
   fs.mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, 'playground.html');
@@ -68,10 +80,15 @@ if (require.main === module) {
   const at = process.argv.indexOf('--out');
   const out = path.resolve(at > 0 ? process.argv[at + 1] : path.join(ROOT, 'dist'));
   const t0 = Date.now();
-  buildPlayground(out).then(({ file, bytes }) => {
-    console.log(`[makemore] playground: ${path.relative(process.cwd(), file)} (${(bytes / 1e6).toFixed(1)} MB) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  }, (e) => {
-    console.error(`[makemore] error: the playground was not built: ${e instanceof Error ? e.message : e}`);
-    process.exit(1);
-  });
+  buildPlayground(out).then(
+    ({ file, bytes }) => {
+      console.log(
+        `[makemore] playground: ${path.relative(process.cwd(), file)} (${(bytes / 1e6).toFixed(1)} MB) in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+      );
+    },
+    (e) => {
+      console.error(`[makemore] error: the playground was not built: ${e instanceof Error ? e.message : e}`);
+      process.exit(1);
+    },
+  );
 }

@@ -7,7 +7,9 @@ const { build, OUT, OUT_FMA } = require('../lib/assembly/build.js');
 
 try {
   const built = build({ force: process.argv.includes('--force') });
-  process.stdout.write(`[makemore] ${built ? 'built' : 'up to date:'} ${path.relative(path.resolve(__dirname, '..'), OUT)}, ${path.basename(OUT_FMA)}\n`);
+  process.stdout.write(
+    `[makemore] ${built ? 'built' : 'up to date:'} ${path.relative(path.resolve(__dirname, '..'), OUT)}, ${path.basename(OUT_FMA)}\n`,
+  );
 } catch (e) {
   process.stderr.write(`[makemore] error: ${e.message}\n`);
   process.exit(1);

@@ -20,7 +20,9 @@ const original = fs.readFileSync(converterPath, 'utf8');
 const start = original.indexOf('    let rebuildTimer = null;\n    sys.setTimeout = ');
 const end = original.indexOf('    sys.readFile = function (path, encoding) {');
 if (start < 0 || end < start) {
-  throw new Error(`tools/kernel.js: ${converterPath} is not the tslab 1.0.22 it patches; update the patch or the pinned version.`);
+  throw new Error(
+    `tools/kernel.js: ${converterPath} is not the tslab 1.0.22 it patches; update the patch or the pinned version.`,
+  );
 }
 const timers = `    let rebuildTimer = null;
     let pendingTimers = [];
@@ -62,9 +64,11 @@ require.cache[converterPath] = mod;
 const { ZmqServer } = require(require.resolve('tslab/dist/jupyter.js', { paths: [ROOT] }));
 const publishStatus = ZmqServer && ZmqServer.prototype.publishStatus;
 if (typeof publishStatus !== 'function' || publishStatus.length !== 2) {
-  throw new Error('tools/kernel.js: tslab\'s ZmqServer.publishStatus(status, parent) is not there; update the status patch or the pinned tslab version.');
+  throw new Error(
+    "tools/kernel.js: tslab's ZmqServer.publishStatus(status, parent) is not there; update the status patch or the pinned tslab version.",
+  );
 }
-const unfinished = [];   // the execute requests that have not ended, oldest first
+const unfinished = []; // the execute requests that have not ended, oldest first
 ZmqServer.prototype.publishStatus = function (status, parent) {
   if (parent.header.msg_type === 'execute_request') {
     if (status === 'busy') unfinished.push(parent);

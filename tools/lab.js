@@ -14,7 +14,8 @@ const path = require('path');
 const { spawn } = require('child_process');
 const { ROOT, venvBin, jupyterEnv, fail, log } = require('./common');
 
-const USAGE = 'npm run lab [-- FOLDER] [-- --port=N] [-- other JupyterLab options]; FOLDER is notebooks (the default), dist, or any folder';
+const USAGE =
+  'npm run lab [-- FOLDER] [-- --port=N] [-- other JupyterLab options]; FOLDER is notebooks (the default), dist, or any folder';
 
 /** Split our arguments (a folder, --port, --notebook-dir / --ServerApp.root_dir) from Jupyter's. */
 function parseArgs(argv) {
@@ -38,8 +39,12 @@ function parseArgs(argv) {
     root = ['dist', 'notebooks'].includes(folder) ? path.join(ROOT, folder) : path.resolve(cwd, folder);
   }
   if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) {
-    fail(`the folder to open, ${folder}, is not there (${root})` +
-      (folder === 'dist' ? ': run `npm start` first, which executes the notebooks into dist/.' : `.\nUsage: ${USAGE}`));
+    fail(
+      `the folder to open, ${folder}, is not there (${root})` +
+        (folder === 'dist'
+          ? ': run `npm start` first, which executes the notebooks into dist/.'
+          : `.\nUsage: ${USAGE}`),
+    );
   }
   if (port !== undefined && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
     fail(`--port must be a port number from 1 to 65535, got ${JSON.stringify(port)}.\nUsage: ${USAGE}`);
@@ -49,19 +54,22 @@ function parseArgs(argv) {
 
 /** Whether nothing listens on `port` (Jupyter listens on localhost: both loopback addresses). */
 function portFree(port) {
-  const tryHost = (host) => new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', (e) => resolve(e.code === 'EADDRNOTAVAIL' || e.code === 'EAFNOSUPPORT'));
-    srv.listen(port, host, () => srv.close(() => resolve(true)));
-  });
+  const tryHost = (host) =>
+    new Promise((resolve) => {
+      const srv = net.createServer();
+      srv.once('error', (e) => resolve(e.code === 'EADDRNOTAVAIL' || e.code === 'EAFNOSUPPORT'));
+      srv.listen(port, host, () => srv.close(() => resolve(true)));
+    });
   return tryHost('127.0.0.1').then((v4) => (v4 ? tryHost('::1') : false));
 }
 
 async function choosePort(asked) {
   if (asked !== undefined) {
     if (!(await portFree(asked))) {
-      fail(`port ${asked} is in use (another JupyterLab, or another server): choose another, e.g. ` +
-        `npm run lab -- --port=${asked + 1}, or leave --port out to take a free one.`);
+      fail(
+        `port ${asked} is in use (another JupyterLab, or another server): choose another, e.g. ` +
+          `npm run lab -- --port=${asked + 1}, or leave --port out to take a free one.`,
+      );
     }
     return asked;
   }
@@ -75,11 +83,27 @@ async function main() {
   const token = crypto.randomBytes(24).toString('hex');
   // Jupyter refuses to run as root unless told to (containers often run as root).
   const rootFlag = process.getuid && process.getuid() === 0 ? ['--allow-root'] : [];
-  const child = spawn(venvBin('jupyter'), ['lab', `--ServerApp.root_dir=${root}`, `--port=${port}`, '--ServerApp.port_retries=0',
-    `--IdentityProvider.token=${token}`, ...rootFlag, ...rest], {
-    cwd: ROOT, env: jupyterEnv(), detached: true, stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  child.on('error', (e) => fail(`could not start JupyterLab (${venvBin('jupyter')}): ${e.message}. Run npm run setup.`));
+  const child = spawn(
+    venvBin('jupyter'),
+    [
+      'lab',
+      `--ServerApp.root_dir=${root}`,
+      `--port=${port}`,
+      '--ServerApp.port_retries=0',
+      `--IdentityProvider.token=${token}`,
+      ...rootFlag,
+      ...rest,
+    ],
+    {
+      cwd: ROOT,
+      env: jupyterEnv(),
+      detached: true,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
+  child.on('error', (e) =>
+    fail(`could not start JupyterLab (${venvBin('jupyter')}): ${e.message}. Run npm run setup.`),
+  );
   log(`JupyterLab on ${path.relative(ROOT, root) || '.'}/: http://localhost:${port}/lab?token=${token}`);
   log('Ctrl+C stops it and its kernels.');
 
@@ -91,11 +115,17 @@ async function main() {
       log(`${signal}: stopping JupyterLab and its kernels ...`);
       child.kill('SIGTERM');
       // Jupyter waits for its kernels; past 30 s the whole group goes.
-      setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 30000).unref();
+      setTimeout(() => {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }, 30000).unref();
     }
   };
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => stop(sig));
-  child.on('exit', (code, signal) => process.exit(stopping ? 0 : code ?? (signal ? 1 : 0)));
+  child.on('exit', (code, signal) => process.exit(stopping ? 0 : (code ?? (signal ? 1 : 0))));
 }
 
 main();

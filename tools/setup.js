@@ -38,15 +38,20 @@ function ensureNodeModules() {
   if (fs.existsSync(modules) && fs.lstatSync(modules).isSymbolicLink()) {
     // npm ci empties node_modules first: through a link it would empty the packages of the clone the
     // link points to (a git worktree sharing another's node_modules), and that clone's set-up with them.
-    fail(`node_modules is a link to ${fs.realpathSync(modules)}, installed for another package.json or package-lock.json ` +
-      'than this one. Set-up does not reinstall through a link (npm ci would empty the other folder): remove the link ' +
-      '(rm node_modules) and run this again to install this clone\'s own packages.');
+    fail(
+      `node_modules is a link to ${fs.realpathSync(modules)}, installed for another package.json or package-lock.json ` +
+        'than this one. Set-up does not reinstall through a link (npm ci would empty the other folder): remove the link ' +
+        "(rm node_modules) and run this again to install this clone's own packages.",
+    );
   }
   log('installing npm packages (npm ci) ...');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  run(npm, fs.existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'],
+  run(
+    npm,
+    fs.existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'],
     'npm install',
-    'Check your network connection to the npm registry (or its proxy settings), then run this again.');
+    'Check your network connection to the npm registry (or its proxy settings), then run this again.',
+  );
   fs.writeFileSync(stamp, hash);
   return true;
 }
@@ -60,9 +65,13 @@ function findPython() {
       if (major === 3 && minor >= 9) return c;
     }
   }
-  fail('Python 3.9 or newer was not found (tried: ' + candidates.join(', ') + ').\n' +
-    'Install it (Debian/Ubuntu: apt-get install python3 python3-venv; macOS: brew install python),\n' +
-    'or point PYTHON at one: PYTHON=/path/to/python3 npm start');
+  fail(
+    'Python 3.9 or newer was not found (tried: ' +
+      candidates.join(', ') +
+      ').\n' +
+      'Install it (Debian/Ubuntu: apt-get install python3 python3-venv; macOS: brew install python),\n' +
+      'or point PYTHON at one: PYTHON=/path/to/python3 npm start',
+  );
 }
 
 function ensureVenv() {
@@ -73,14 +82,22 @@ function ensureVenv() {
   if (!fs.existsSync(venvPython())) {
     const py = findPython();
     log(`creating the Python virtual environment ${path.relative(ROOT, VENV)}/ with ${py} ...`);
-    run(py, ['-m', 'venv', VENV], 'python -m venv',
-      'Python\'s venv module is missing: on Debian/Ubuntu, apt-get install python3-venv; then run this again.');
+    run(
+      py,
+      ['-m', 'venv', VENV],
+      'python -m venv',
+      "Python's venv module is missing: on Debian/Ubuntu, apt-get install python3-venv; then run this again.",
+    );
   }
   log('installing JupyterLab, nbconvert and nbclient into .venv/ (pinned in tools/requirements.txt) ...');
-  run(venvPython(), ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '-r', req], 'pip install',
+  run(
+    venvPython(),
+    ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '-r', req],
+    'pip install',
     'pip could not install the Jupyter packages. Check your network connection to PyPI\n' +
-    '(or set PIP_INDEX_URL / HTTPS_PROXY), then run this again. Nothing half-installed is kept: the\n' +
-    'next run retries the whole step.');
+      '(or set PIP_INDEX_URL / HTTPS_PROXY), then run this again. Nothing half-installed is kept: the\n' +
+      'next run retries the whole step.',
+  );
   fs.writeFileSync(stamp, hash);
   return true;
 }
@@ -98,8 +115,11 @@ function ensureKernel() {
   // Earlier set-ups named this spec "tslab": remove that one when it is ours (it runs our kernel.js).
   const oldFile = path.join(path.dirname(kernelDir()), 'tslab', 'kernel.json');
   try {
-    if (JSON.parse(fs.readFileSync(oldFile, 'utf8')).argv[1] === spec.argv[1]) fs.rmSync(path.dirname(oldFile), { recursive: true });
-  } catch { /* no such spec, or not ours */ }
+    if (JSON.parse(fs.readFileSync(oldFile, 'utf8')).argv[1] === spec.argv[1])
+      fs.rmSync(path.dirname(oldFile), { recursive: true });
+  } catch {
+    /* no such spec, or not ours */
+  }
   if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === text) return false;
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, text);
@@ -110,7 +130,8 @@ function ensureKernel() {
 function ensureWasmKernels() {
   try {
     const built = require('../lib/assembly/build.js').build();
-    if (built) log('compiled the WebAssembly kernels (lib/assembly/*.ts -> lib/assembly/build/kernels.wasm, kernels-fma.wasm)');
+    if (built)
+      log('compiled the WebAssembly kernels (lib/assembly/*.ts -> lib/assembly/build/kernels.wasm, kernels-fma.wasm)');
     return built;
   } catch (e) {
     fail(`${e.message}\nThe notebooks still run without them, slower: fix the error, or set MAKEMORE_COMPILE=0.`);
@@ -151,7 +172,9 @@ function ensureGitFilter(root = ROOT) {
 
 function setup() {
   const t0 = Date.now();
-  const changed = [ensureNodeModules(), ensureWasmKernels(), ensureVenv(), ensureKernel(), ensureGitFilter()].some(Boolean);
+  const changed = [ensureNodeModules(), ensureWasmKernels(), ensureVenv(), ensureKernel(), ensureGitFilter()].some(
+    Boolean,
+  );
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
   log(changed ? `set-up done in ${secs} s` : `set-up: everything in place (${secs} s)`);
 }

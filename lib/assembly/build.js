@@ -21,19 +21,44 @@ const OUT_DIR = path.join(ROOT, 'lib', 'assembly', 'build');
 const OUT = path.join(OUT_DIR, 'kernels.wasm');
 const OUT_FMA = path.join(OUT_DIR, 'kernels-fma.wasm');
 const STAMP = `${OUT}.stamp`;
-const FLAGS = ['-O3', '--enable', 'simd', '--runtime', 'stub', '--importMemory', '--noExportMemory',
-  '--initialMemory', '0', '--use', 'abort=', '--noAssert'];
+const FLAGS = [
+  '-O3',
+  '--enable',
+  'simd',
+  '--runtime',
+  'stub',
+  '--importMemory',
+  '--noExportMemory',
+  '--initialMemory',
+  '0',
+  '--use',
+  'abort=',
+  '--noAssert',
+];
 /** Each output and the features it is compiled with (kernels.ts reads ASC_FEATURE_RELAXED_SIMD). */
-const OUTPUTS = [[OUT, []], [OUT_FMA, ['--enable', 'relaxed-simd']]];
+const OUTPUTS = [
+  [OUT, []],
+  [OUT_FMA, ['--enable', 'relaxed-simd']],
+];
 
 /** What the output depends on: every source in lib/assembly (names and contents), the compiler's version and the flags. */
 function stampOf() {
   const asc = require(path.join(ROOT, 'node_modules', 'assemblyscript', 'package.json')).version;
   const hash = crypto.createHash('sha256');
-  for (const name of fs.readdirSync(SOURCE_DIR).filter((f) => f.endsWith('.ts')).sort()) {
-    hash.update(name).update('\0').update(fs.readFileSync(path.join(SOURCE_DIR, name))).update('\0');
+  for (const name of fs
+    .readdirSync(SOURCE_DIR)
+    .filter((f) => f.endsWith('.ts'))
+    .sort()) {
+    hash
+      .update(name)
+      .update('\0')
+      .update(fs.readFileSync(path.join(SOURCE_DIR, name)))
+      .update('\0');
   }
-  return hash.update(asc).update(JSON.stringify([FLAGS, OUTPUTS.map(([out, extra]) => [path.basename(out), extra])])).digest('hex');
+  return hash
+    .update(asc)
+    .update(JSON.stringify([FLAGS, OUTPUTS.map(([out, extra]) => [path.basename(out), extra])]))
+    .digest('hex');
 }
 
 function upToDate() {
@@ -48,7 +73,17 @@ function upToDate() {
 function sectionIds(bytes) {
   const ids = [];
   let i = 8;
-  const leb = () => { let v = 0, shift = 0, b; do { b = bytes[i++]; v |= (b & 0x7f) << shift; shift += 7; } while (b & 0x80); return v; };
+  const leb = () => {
+    let v = 0,
+      shift = 0,
+      b;
+    do {
+      b = bytes[i++];
+      v |= (b & 0x7f) << shift;
+      shift += 7;
+    } while (b & 0x80);
+    return v;
+  };
   while (i < bytes.length) {
     const id = bytes[i++];
     const size = leb();
@@ -71,8 +106,12 @@ function check(bytes) {
   allowRelaxedSimd();
   const mod = new WebAssembly.Module(bytes);
   const imports = WebAssembly.Module.imports(mod).map((m) => `${m.module}.${m.name}`);
-  if (imports.join() !== 'env.memory') throw new Error(`the kernels import ${imports.join(', ')}; only env.memory is allowed`);
-  if (sectionIds(bytes).includes(11)) throw new Error('the kernels have a data section: they would overwrite TensorFlow.js memory (avoid strings and Math.* tables)');
+  if (imports.join() !== 'env.memory')
+    throw new Error(`the kernels import ${imports.join(', ')}; only env.memory is allowed`);
+  if (sectionIds(bytes).includes(11))
+    throw new Error(
+      'the kernels have a data section: they would overwrite TensorFlow.js memory (avoid strings and Math.* tables)',
+    );
 }
 
 function build({ force = false } = {}) {
@@ -82,10 +121,15 @@ function build({ force = false } = {}) {
   fs.mkdirSync(OUT_DIR, { recursive: true });
   for (const [out, extra] of OUTPUTS) {
     const tmp = `${out}.tmp-${process.pid}`;
-    const r = spawnSync(process.execPath, [asc, path.relative(ROOT, SOURCE), ...FLAGS, ...extra, '-o', tmp], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [asc, path.relative(ROOT, SOURCE), ...FLAGS, ...extra, '-o', tmp], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     if (r.status !== 0) {
       fs.rmSync(tmp, { force: true });
-      throw new Error(`compiling ${path.relative(ROOT, SOURCE)} (${path.basename(out)}) failed:\n${r.stderr || r.stdout}`);
+      throw new Error(
+        `compiling ${path.relative(ROOT, SOURCE)} (${path.basename(out)}) failed:\n${r.stderr || r.stdout}`,
+      );
     }
     try {
       check(fs.readFileSync(tmp));

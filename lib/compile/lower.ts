@@ -75,26 +75,84 @@ function broadcastStrides(inShape: number[], outShape: number[]): number[] {
 
 /** Elementwise op codes of `unary` (see lib/assembly/ops.ts). */
 const UNARY: Record<string, number> = {
-  Neg: 1, Abs: 2, Exp: 3, Log: 4, Sqrt: 5, Rsqrt: 6, Square: 7, Tanh: 8, Sigmoid: 9, Relu: 10, LeakyRelu: 11, Elu: 12,
-  Softplus: 13, Step: 14, Sign: 15, Reciprocal: 16, Log1p: 17, Expm1: 18, Relu6: 19, Floor: 20, Ceil: 21, Round: 22,
-  LogicalNot: 25, IsNan: 27, IsInf: 28, IsFinite: 29, Selu: 30, Sin: 31, Cos: 32, Erf: 33, ClipByValue: 34,
+  Neg: 1,
+  Abs: 2,
+  Exp: 3,
+  Log: 4,
+  Sqrt: 5,
+  Rsqrt: 6,
+  Square: 7,
+  Tanh: 8,
+  Sigmoid: 9,
+  Relu: 10,
+  LeakyRelu: 11,
+  Elu: 12,
+  Softplus: 13,
+  Step: 14,
+  Sign: 15,
+  Reciprocal: 16,
+  Log1p: 17,
+  Expm1: 18,
+  Relu6: 19,
+  Floor: 20,
+  Ceil: 21,
+  Round: 22,
+  LogicalNot: 25,
+  IsNan: 27,
+  IsInf: 28,
+  IsFinite: 29,
+  Selu: 30,
+  Sin: 31,
+  Cos: 32,
+  Erf: 33,
+  ClipByValue: 34,
 };
 
 /** Elementwise op codes of `binary`. */
 const BINARY: Record<string, number> = {
-  Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, Pow: 6, SquaredDifference: 7, Greater: 8,
-  GreaterEqual: 9, Less: 10, LessEqual: 11, Equal: 12, NotEqual: 13, LogicalAnd: 14, LogicalOr: 15, FloorDiv: 16,
-  Mod: 17, Atan2: 18, EluGrad: 19,
+  Add: 0,
+  Sub: 1,
+  Multiply: 2,
+  RealDiv: 3,
+  Maximum: 4,
+  Minimum: 5,
+  Pow: 6,
+  SquaredDifference: 7,
+  Greater: 8,
+  GreaterEqual: 9,
+  Less: 10,
+  LessEqual: 11,
+  Equal: 12,
+  NotEqual: 13,
+  LogicalAnd: 14,
+  LogicalOr: 15,
+  FloorDiv: 16,
+  Mod: 17,
+  Atan2: 18,
+  EluGrad: 19,
 };
 
 /** Reduction op codes of `reduce`. */
-const REDUCE: Record<string, number> = { Sum: 0, Mean: 1, Max: 2, Min: 3, Prod: 4, Any: 5, All: 6, ArgMax: 7, ArgMin: 8 };
+const REDUCE: Record<string, number> = {
+  Sum: 0,
+  Mean: 1,
+  Max: 2,
+  Min: 3,
+  Prod: 4,
+  Any: 5,
+  All: 6,
+  ArgMax: 7,
+  ArgMin: 8,
+};
 
 function unary(op: number, alpha = 0, beta = 0) {
   return (c: Lowering) => {
     const [x] = c.inputs;
     const [y] = c.outputs;
-    const k = c.kernels, xa = x.address, ya = y.address, n = y.size;
+    const k = c.kernels,
+      xa = x.address,
+      ya = y.address,
+      n = y.size;
     c.emit(() => k.unary(op, xa, ya, n, alpha, beta));
   };
 }
@@ -102,9 +160,13 @@ function unary(op: number, alpha = 0, beta = 0) {
 function binaryInto(c: Lowering, op: number, a: Operand, b: Operand, y: Operand): void {
   const { n, s } = rank4(y.shape, broadcastStrides(a.shape, y.shape), broadcastStrides(b.shape, y.shape));
   const [as, bs] = s;
-  const k = c.kernels, aa = a.address, ba = b.address, ya = y.address;
-  c.emit(() => k.binary(op, aa, ba, ya, n[0], n[1], n[2], n[3], as[0], as[1], as[2], as[3],
-    bs[0], bs[1], bs[2], bs[3]));
+  const k = c.kernels,
+    aa = a.address,
+    ba = b.address,
+    ya = y.address;
+  c.emit(() =>
+    k.binary(op, aa, ba, ya, n[0], n[1], n[2], n[3], as[0], as[1], as[2], as[3], bs[0], bs[1], bs[2], bs[3]),
+  );
 }
 
 /** y = x, strided: x read at `xs`, y written at `ys`, over the shape `n`. */
@@ -116,8 +178,13 @@ function copyInto(c: Lowering, x: number, y: number, shape: number[], xs: number
 }
 
 const axesOf = (axis: unknown, rank: number): number[] =>
-  [...new Set((Array.isArray(axis) ? axis : [axis ?? [...Array(rank).keys()]]).flat().map((a: number) => (a < 0 ? a + rank : a)))]
-    .sort((p, q) => p - q);
+  [
+    ...new Set(
+      (Array.isArray(axis) ? axis : [axis ?? [...Array(rank).keys()]])
+        .flat()
+        .map((a: number) => (a < 0 ? a + rank : a)),
+    ),
+  ].sort((p, q) => p - q);
 
 function reduction(op: number) {
   return (c: Lowering) => {
@@ -129,21 +196,30 @@ function reduction(op: number) {
     if (axes.length === 0) return c.alias(0, x);
     let source = x.address;
     let shape = x.shape;
-    let first = axes[0], last = axes[axes.length - 1];
+    let first = axes[0],
+      last = axes[axes.length - 1];
     if (last - first + 1 !== axes.length) {
       // Not neighbours: move the reduced axes to the end first.
       const perm = [...[...Array(rank).keys()].filter((a) => !axes.includes(a)), ...axes];
       shape = perm.map((a) => x.shape[a]);
       source = c.scratch(x.size);
       const xs = stridesOf(x.shape);
-      copyInto(c, x.address, source, shape, perm.map((a) => xs[a]), stridesOf(shape));
+      copyInto(
+        c,
+        x.address,
+        source,
+        shape,
+        perm.map((a) => xs[a]),
+        stridesOf(shape),
+      );
       first = rank - axes.length;
       last = rank - 1;
     }
     const outer = product(shape.slice(0, first));
     const n = product(shape.slice(first, last + 1));
     const inner = product(shape.slice(last + 1));
-    const from = source, to = y.address;
+    const from = source,
+      to = y.address;
     c.emit(() => k.reduce(op, from, to, outer, n, inner));
   };
 }
@@ -159,22 +235,33 @@ export const LOWERINGS: Record<string, (c: Lowering) => void> = {
     const [x] = c.inputs;
     const to = c.attrs.dtype as string;
     if (to === 'float32' || x.dtype === to || (to === 'int32' && x.dtype === 'bool')) return c.alias(0, x);
-    if (to === 'int32') return unary(23)(c);              // truncate toward zero
-    if (to === 'bool') return unary(24)(c);               // x != 0
+    if (to === 'int32') return unary(23)(c); // truncate toward zero
+    if (to === 'bool') return unary(24)(c); // x != 0
     throw new Unsupported(`cast to ${to}`);
   },
-  ...Object.fromEntries(Object.entries(UNARY).map(([name, op]) => [name, (c: Lowering) => {
-    const alpha = name === 'ClipByValue' ? Number(c.attrs.clipValueMin) : Number(c.attrs.alpha ?? (name === 'Step' ? 0 : 0.2));
-    const beta = name === 'ClipByValue' ? Number(c.attrs.clipValueMax) : 0;
-    unary(op, alpha, beta)(c);
-  }])),
+  ...Object.fromEntries(
+    Object.entries(UNARY).map(([name, op]) => [
+      name,
+      (c: Lowering) => {
+        const alpha =
+          name === 'ClipByValue' ? Number(c.attrs.clipValueMin) : Number(c.attrs.alpha ?? (name === 'Step' ? 0 : 0.2));
+        const beta = name === 'ClipByValue' ? Number(c.attrs.clipValueMax) : 0;
+        unary(op, alpha, beta)(c);
+      },
+    ]),
+  ),
   ZerosLike: unary(26, 0),
   OnesLike: unary(26, 1),
   Fill: (c) => unary(26, Number(c.attrs.value))(c),
-  ...Object.fromEntries(Object.entries(BINARY).map(([name, op]) => [name, (c: Lowering) => {
-    const [a, b] = c.inputs;
-    binaryInto(c, op, a, b, c.outputs[0]);
-  }])),
+  ...Object.fromEntries(
+    Object.entries(BINARY).map(([name, op]) => [
+      name,
+      (c: Lowering) => {
+        const [a, b] = c.inputs;
+        binaryInto(c, op, a, b, c.outputs[0]);
+      },
+    ]),
+  ),
   AddN: (c) => {
     const y = c.outputs[0];
     if (c.inputs.length === 1) return c.alias(0, c.inputs[0]);
@@ -185,13 +272,44 @@ export const LOWERINGS: Record<string, (c: Lowering) => void> = {
     const [cond, a, b] = [c.input('condition'), c.input('t'), c.input('e')];
     const y = c.outputs[0];
     // tf.where also takes a rank-1 condition over the first axis of t and e.
-    const condShape = cond.shape.length === 1 && y.shape.length > 1 ? [cond.shape[0], ...y.shape.slice(1).map(() => 1)] : cond.shape;
-    const { n, s } = rank4(y.shape, broadcastStrides(condShape, y.shape), broadcastStrides(a.shape, y.shape),
-      broadcastStrides(b.shape, y.shape));
+    const condShape =
+      cond.shape.length === 1 && y.shape.length > 1 ? [cond.shape[0], ...y.shape.slice(1).map(() => 1)] : cond.shape;
+    const { n, s } = rank4(
+      y.shape,
+      broadcastStrides(condShape, y.shape),
+      broadcastStrides(a.shape, y.shape),
+      broadcastStrides(b.shape, y.shape),
+    );
     const [cs, as, bs] = s;
-    const k = c.kernels, ca = cond.address, aa = a.address, ba = b.address, ya = y.address;
-    c.emit(() => k.select(ca, aa, ba, ya, n[0], n[1], n[2], n[3], cs[0], cs[1], cs[2], cs[3],
-      as[0], as[1], as[2], as[3], bs[0], bs[1], bs[2], bs[3]));
+    const k = c.kernels,
+      ca = cond.address,
+      aa = a.address,
+      ba = b.address,
+      ya = y.address;
+    c.emit(() =>
+      k.select(
+        ca,
+        aa,
+        ba,
+        ya,
+        n[0],
+        n[1],
+        n[2],
+        n[3],
+        cs[0],
+        cs[1],
+        cs[2],
+        cs[3],
+        as[0],
+        as[1],
+        as[2],
+        as[3],
+        bs[0],
+        bs[1],
+        bs[2],
+        bs[3],
+      ),
+    );
   },
   ...Object.fromEntries(Object.entries(REDUCE).map(([name, op]) => [name, reduction(op)])),
   Transpose: (c) => {
@@ -200,11 +318,21 @@ export const LOWERINGS: Record<string, (c: Lowering) => void> = {
     const perm = c.attrs.perm as number[];
     if (x.shape.length === 2 && perm[0] === 1) {
       // A matrix (the weights of a layer, in its gradient): the kernel that moves 4x4 blocks.
-      const k = c.kernels, xa = x.address, ya = y.address, [M, N] = x.shape;
+      const k = c.kernels,
+        xa = x.address,
+        ya = y.address,
+        [M, N] = x.shape;
       return c.emit(() => k.transpose(xa, ya, M, N));
     }
     const xs = stridesOf(x.shape);
-    copyInto(c, x.address, y.address, y.shape, perm.map((a) => xs[a]), stridesOf(y.shape));
+    copyInto(
+      c,
+      x.address,
+      y.address,
+      y.shape,
+      perm.map((a) => xs[a]),
+      stridesOf(y.shape),
+    );
   },
   Slice: (c) => {
     const [x] = c.inputs;
@@ -243,7 +371,8 @@ export const LOWERINGS: Record<string, (c: Lowering) => void> = {
     const offset = paddings.reduce((o, [before], i) => o + before * ys[i], 0);
     const k = c.kernels;
     const value = Number(c.attrs.constantValue ?? 0);
-    const ya = y.address, n = y.size;
+    const ya = y.address,
+      n = y.size;
     c.emit(() => k.unary(26, 0, ya, n, value, 0));
     copyInto(c, x.address, y.address + 4 * offset, x.shape, stridesOf(x.shape), ys);
   },
@@ -257,15 +386,25 @@ export const LOWERINGS: Record<string, (c: Lowering) => void> = {
     const y = c.outputs[0];
     if (Number(c.attrs.batchDims ?? 0) !== 0) throw new Unsupported('batchDims');
     const axis = axesOf(c.attrs.axis, x.shape.length)[0];
-    const outer = product(x.shape.slice(0, axis)), dim = x.shape[axis], inner = product(x.shape.slice(axis + 1));
-    const k = c.kernels, xa = x.address, ia = indices.address, ya = y.address, count = indices.size;
+    const outer = product(x.shape.slice(0, axis)),
+      dim = x.shape[axis],
+      inner = product(x.shape.slice(axis + 1));
+    const k = c.kernels,
+      xa = x.address,
+      ia = indices.address,
+      ya = y.address,
+      count = indices.size;
     c.emit(() => k.gather(xa, ia, ya, outer, dim, inner, count));
   },
   UnsortedSegmentSum: (c) => {
     const [x, ids] = [c.input('x'), c.input('segmentIds')];
     const y = c.outputs[0];
     const count = ids.size;
-    const k = c.kernels, xa = x.address, ia = ids.address, ya = y.address, inner = x.size / count;
+    const k = c.kernels,
+      xa = x.address,
+      ia = ids.address,
+      ya = y.address,
+      inner = x.size / count;
     const segments = Number(c.attrs.numSegments);
     c.emit(() => k.segmentSum(xa, ia, ya, 1, count, inner, segments));
   },
@@ -274,7 +413,9 @@ export const LOWERINGS: Record<string, (c: Lowering) => void> = {
     const y = c.outputs[0];
     const k = c.kernels;
     const { depth, onValue, offValue } = c.attrs as { depth: number; onValue: number; offValue: number };
-    const ia = indices.address, ya = y.address, n = indices.size;
+    const ia = indices.address,
+      ya = y.address,
+      n = indices.size;
     c.emit(() => k.oneHot(ia, ya, n, depth, onValue ?? 1, offValue ?? 0));
   },
   Softmax: (c) => {
@@ -283,31 +424,47 @@ export const LOWERINGS: Record<string, (c: Lowering) => void> = {
     const dim = Number(c.attrs.dim ?? -1);
     if (dim !== -1 && dim !== x.shape.length - 1) throw new Unsupported('softmax over an axis other than the last');
     const cols = x.shape[x.shape.length - 1];
-    const k = c.kernels, xa = x.address, ya = y.address, rows = x.size / cols;
+    const k = c.kernels,
+      xa = x.address,
+      ya = y.address,
+      rows = x.size / cols;
     c.emit(() => k.softmax(xa, ya, rows, cols));
   },
   BatchMatMul: (c) => {
     const [a, b] = [c.input('a'), c.input('b')];
     const y = c.outputs[0];
     const { transposeA, transposeB } = c.attrs as { transposeA: boolean; transposeB: boolean };
-    const ra = a.shape.length, rb = b.shape.length;
-    const [aRows, aCols] = a.shape.slice(ra - 2), [bRows, bCols] = b.shape.slice(rb - 2);
-    const M = transposeA ? aCols : aRows, K = transposeA ? aRows : aCols, N = transposeB ? bRows : bCols;
-    const batchA = product(a.shape.slice(0, ra - 2)), batchB = product(b.shape.slice(0, rb - 2));
+    const ra = a.shape.length,
+      rb = b.shape.length;
+    const [aRows, aCols] = a.shape.slice(ra - 2),
+      [bRows, bCols] = b.shape.slice(rb - 2);
+    const M = transposeA ? aCols : aRows,
+      K = transposeA ? aRows : aCols,
+      N = transposeB ? bRows : bCols;
+    const batchA = product(a.shape.slice(0, ra - 2)),
+      batchB = product(b.shape.slice(0, rb - 2));
     const batches = Math.max(batchA, batchB);
-    if ((batchA !== batches && batchA !== 1) || (batchB !== batches && batchB !== 1)) throw new Unsupported('batch broadcast');
+    if ((batchA !== batches && batchA !== 1) || (batchB !== batches && batchB !== 1))
+      throw new Unsupported('batch broadcast');
     const k = c.kernels;
     // B as stored [K, N]: transposed once per step into a scratch buffer when it is given as [N, K].
     let bAddress = b.address;
     if (transposeB) {
       bAddress = c.scratch(b.size);
-      const from = b.address, to = bAddress;
-      c.emit(() => { for (let i = 0; i < batchB; i++) k.transpose(from + 4 * i * K * N, to + 4 * i * K * N, N, K); });
+      const from = b.address,
+        to = bAddress;
+      c.emit(() => {
+        for (let i = 0; i < batchB; i++) k.transpose(from + 4 * i * K * N, to + 4 * i * K * N, N, K);
+      });
     }
-    const bTo = bAddress, aa = a.address, ya = y.address, rows = transposeA ? 0 : c.scratch(4 * Math.ceil(M / 4) * K);
+    const bTo = bAddress,
+      aa = a.address,
+      ya = y.address,
+      rows = transposeA ? 0 : c.scratch(4 * Math.ceil(M / 4) * K);
     c.emit(() => {
       for (let i = 0; i < batches; i++) {
-        const x = aa + 4 * (batchA === 1 ? 0 : i * M * K), w = bTo + 4 * (batchB === 1 ? 0 : i * K * N);
+        const x = aa + 4 * (batchA === 1 ? 0 : i * M * K),
+          w = bTo + 4 * (batchB === 1 ? 0 : i * K * N);
         const out = ya + 4 * i * M * N;
         if (transposeA) k.matmulTN(x, w, out, M, K, N);
         else k.matmul(x, w, 0, out, M, K, N, rows);

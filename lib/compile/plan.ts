@@ -39,7 +39,11 @@ export class Plan {
    * `keep`: values needed after the step (loss, gradients, assigned values, refreshed tensors). With
    * `fuse` (the default), neighbouring elementwise kernels run as generated loops (fuse.ts).
    */
-  constructor(readonly recording: Recording, keep: Set<number>, fuse = true) {
+  constructor(
+    readonly recording: Recording,
+    keep: Set<number>,
+    fuse = true,
+  ) {
     // (With `fuse`, lowering works on a rewritten copy of the calls; `this.recording` stays as recorded.)
     for (const [id, values] of recording.values) {
       if (!this.addresses.has(id) && !recording.produced.has(id)) this.bufferOf(id, values.length);
@@ -56,8 +60,14 @@ export class Plan {
       if (group) {
         const size = (id: number) => recording.values.get(id)?.length ?? 0;
         bodies.push(groupBody(recording, group, root, (id) => this.bufferOf(id, size(id))));
-        const op: PlanOp = { kind: 'fused elementwise', kernels: group.calls.map((c) => recording.calls[c].kernel),
-          calls: group.calls, writes: group.writes, fallback: false, run: () => undefined };
+        const op: PlanOp = {
+          kind: 'fused elementwise',
+          kernels: group.calls.map((c) => recording.calls[c].kernel),
+          calls: group.calls,
+          writes: group.writes,
+          fallback: false,
+          run: () => undefined,
+        };
         groupOps.push(op);
         this.ops.push(op);
       } else if (!grouped.has(index)) {
@@ -66,7 +76,9 @@ export class Plan {
     });
     if (bodies.length) {
       const runs = compileGroups(bodies, this.mem.memory);
-      groupOps.forEach((op, k) => { op.run = runs[k]; });
+      groupOps.forEach((op, k) => {
+        op.run = runs[k];
+      });
     }
   }
 
@@ -109,15 +121,23 @@ export class Plan {
   }
 
   private lower(call: Call, index: number): void {
-    const operand = (ref: { id: number; shape: number[]; dtype: string }): Operand =>
-      ({ address: this.bufferOf(ref.id, sizeOf(ref.shape)), shape: ref.shape, size: sizeOf(ref.shape), dtype: ref.dtype });
+    const operand = (ref: { id: number; shape: number[]; dtype: string }): Operand => ({
+      address: this.bufferOf(ref.id, sizeOf(ref.shape)),
+      shape: ref.shape,
+      size: sizeOf(ref.shape),
+      dtype: ref.dtype,
+    });
     const inputs = call.inputs.map(([, r]) => operand(r));
     const entry = LOWERINGS[call.kernel];
     if (entry) {
       const aliased = new Set<number>();
       const outputs: Operand[] = call.outputs.map((r, i) => ({
-        get address() { return aliased.has(i) ? (plan.addresses.get(r.id) as number) : plan.bufferOf(r.id, sizeOf(r.shape)); },
-        shape: r.shape, size: sizeOf(r.shape), dtype: r.dtype,
+        get address() {
+          return aliased.has(i) ? (plan.addresses.get(r.id) as number) : plan.bufferOf(r.id, sizeOf(r.shape));
+        },
+        shape: r.shape,
+        size: sizeOf(r.shape),
+        dtype: r.dtype,
       }));
       const plan = this;
       const writes = call.outputs.map((r) => r.id);
@@ -135,7 +155,8 @@ export class Plan {
         alias: (i, from) => {
           const id = call.outputs[i].id;
           if (this.addresses.has(id)) {
-            if (this.addresses.get(id) !== from.address) throw new Unsupported('an aliased output already has a buffer');
+            if (this.addresses.get(id) !== from.address)
+              throw new Unsupported('an aliased output already has a buffer');
             return;
           }
           this.addresses.set(id, from.address);
@@ -151,31 +172,52 @@ export class Plan {
         // Outputs the entry did not touch still need their buffers.
         outputs.forEach((o) => o.address);
         // One op per call, however many kernel calls it takes (the first-step check compares after it).
-        const run = runs.length === 1 ? runs[0] : () => { for (const r of runs) r(); };
-        if (runs.length) this.ops.push({ kind: call.kernel, kernels: [call.kernel], calls: [index], writes, fallback: false, run });
+        const run =
+          runs.length === 1
+            ? runs[0]
+            : () => {
+                for (const r of runs) r();
+              };
+        if (runs.length)
+          this.ops.push({ kind: call.kernel, kernels: [call.kernel], calls: [index], writes, fallback: false, run });
         return;
       } catch (e) {
         if (!(e instanceof Unsupported)) throw e;
       }
     }
-    this.ops.push({ kind: call.kernel, kernels: [call.kernel], calls: [index], writes: call.outputs.map((r) => r.id),
-      fallback: true, run: this.viaTensorFlow(call) });
+    this.ops.push({
+      kind: call.kernel,
+      kernels: [call.kernel],
+      calls: [index],
+      writes: call.outputs.map((r) => r.id),
+      fallback: true,
+      run: this.viaTensorFlow(call),
+    });
   }
 
   /** Run a recorded call with TensorFlow.js's own kernel, its operands copied out of and into the plan. */
   private viaTensorFlow(call: Call): () => void {
     const outputs = call.outputs.map((r) => ({ address: this.bufferOf(r.id, sizeOf(r.shape)), size: sizeOf(r.shape) }));
-    const inputs = call.inputs.map(([name, r]) => ({ name, address: this.address(r.id), shape: r.shape, dtype: r.dtype }));
+    const inputs = call.inputs.map(([name, r]) => ({
+      name,
+      address: this.address(r.id),
+      shape: r.shape,
+      dtype: r.dtype,
+    }));
     return () => {
       const heap = this.mem.heap;
       tf.tidy(() => {
         const named: Record<string, tf.Tensor> = {};
         for (const x of inputs) {
           const values = heap.subarray(x.address >> 2, (x.address >> 2) + sizeOf(x.shape));
-          named[x.name] = tf.tensor(x.dtype === 'float32' ? values.slice() : Int32Array.from(values), x.shape,
-            x.dtype as tf.DataType);
+          named[x.name] = tf.tensor(
+            x.dtype === 'float32' ? values.slice() : Int32Array.from(values),
+            x.shape,
+            x.dtype as tf.DataType,
+          );
         }
-        const out = tf.engine().runKernel(call.kernel, named as tf.NamedTensorMap, call.attrs as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
+        const out = tf.engine().runKernel(call.kernel, named as tf.NamedTensorMap, call.attrs as tf.NamedAttrMap) as
+          tf.Tensor | tf.Tensor[];
         (Array.isArray(out) ? out : [out]).forEach((t, i) => {
           const v = t.dataSync();
           this.mem.heap.set(v instanceof Float32Array ? v : Float32Array.from(v), outputs[i].address >> 2);
@@ -201,11 +243,19 @@ function foldTransposes(rec: Recording, keep: Set<number>): Call[] {
     if (t.kernel !== 'Transpose' || t.inputs[0][1].shape.length !== 2 || perm?.[0] !== 1) return;
     const out = t.outputs[0].id;
     const users = readers.get(out) ?? [];
-    const foldable = !keep.has(out) && users.length > 0 && users.every((u) => {
-      const c = calls[u];
-      return c.kernel === 'BatchMatMul' && !c.attrs.transposeA && c.inputs[0][1].id === out && c.inputs[0][1].shape.length === 2 &&
-        c.inputs[1][1].id !== out;
-    });
+    const foldable =
+      !keep.has(out) &&
+      users.length > 0 &&
+      users.every((u) => {
+        const c = calls[u];
+        return (
+          c.kernel === 'BatchMatMul' &&
+          !c.attrs.transposeA &&
+          c.inputs[0][1].id === out &&
+          c.inputs[0][1].shape.length === 2 &&
+          c.inputs[1][1].id !== out
+        );
+      });
     if (!foldable) return;
     for (const u of users) {
       const c = calls[u];

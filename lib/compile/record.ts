@@ -72,10 +72,20 @@ export const recording = () => active !== undefined;
  * Run `f` eagerly, recording every kernel it runs. `inputs` are the step's inputs (the minibatch),
  * given the ids 0, 1, ... in order.
  */
-export function record<T>(f: () => T, inputs: tf.Tensor[]): { result: T; recording: Recording; idOf: (dataId: object) => number } {
+export function record<T>(
+  f: () => T,
+  inputs: tf.Tensor[],
+): { result: T; recording: Recording; idOf: (dataId: object) => number } {
   if (active) throw new Error('a step is already being recorded (nested compilation is not supported)');
-  const rec: Recording = { calls: [], values: new Map(), produced: new Set(), ids: new Map(), variables: new Map(),
-    assigned: new Map(), refreshed: [] };
+  const rec: Recording = {
+    calls: [],
+    values: new Map(),
+    produced: new Set(),
+    ids: new Map(),
+    variables: new Map(),
+    assigned: new Map(),
+    refreshed: [],
+  };
   const idOf = (dataId: object) => {
     let id = rec.ids.get(dataId);
     if (id === undefined) rec.ids.set(dataId, (id = rec.ids.size));

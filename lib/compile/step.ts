@@ -50,7 +50,8 @@ function maxAbs(x: ArrayLike<number>): number {
 /** The first index where `got` differs from `want` by more than `tol(i)`, or -1 (NaN matches NaN). */
 function firstDifference(got: ArrayLike<number>, want: ArrayLike<number>, tol: (i: number) => number): number {
   for (let i = 0; i < want.length; i++) {
-    const a = got[i], b = want[i];
+    const a = got[i],
+      b = want[i];
     if (a === b || (Number.isNaN(a) && Number.isNaN(b))) continue;
     if (!(Math.abs(a - b) <= tol(i))) return i;
   }
@@ -69,7 +70,9 @@ const idOfVariable = (v: tf.Variable) => {
 };
 
 /** Test hook: replace the work of one kernel in plans built from now on (to check that the first-step check catches it). */
-export const testing = { sabotage: undefined as undefined | { kernel: string; wrap: (run: () => void, plan: Plan, op: PlanOp) => () => void } };
+export const testing = {
+  sabotage: undefined as undefined | { kernel: string; wrap: (run: () => void, plan: Plan, op: PlanOp) => () => void },
+};
 
 /** One compiled step of one loss function, for one shape of minibatch, one mode and one list of parameters. */
 export class CompiledStep {
@@ -110,10 +113,13 @@ export class CompiledStep {
       this.xId = idOf(X.dataId);
       this.yId = idOf(Y.dataId);
       if (!(result.value instanceof tf.Tensor) || result.value.size !== 1) {
-        throw new Error(`the loss function must return a scalar tensor, got ${result.value instanceof tf.Tensor ? `shape [${result.value.shape}]` : typeof result.value}`);
+        throw new Error(
+          `the loss function must return a scalar tensor, got ${result.value instanceof tf.Tensor ? `shape [${result.value.shape}]` : typeof result.value}`,
+        );
       }
       this.lossId = idOf(result.value.dataId);
-      if (!recording.values.has(this.lossId)) recording.values.set(this.lossId, Float32Array.from(result.value.dataSync()));
+      if (!recording.values.has(this.lossId))
+        recording.values.set(this.lossId, Float32Array.from(result.value.dataSync()));
       this.trained = (parameters ?? []).map((v) => {
         const g = result.grads[v.name];
         const grad = idOf(g.dataId);
@@ -127,11 +133,18 @@ export class CompiledStep {
         return { v, id, grad };
       });
       this.variables = [...recording.variables].map(([v, id]) => ({ v, id }));
-      const keep = new Set<number>([this.lossId, ...this.trained.map((p) => p.grad), ...recording.assigned.values(),
-        ...recording.refreshed.map((r) => r.id)]);
+      const keep = new Set<number>([
+        this.lossId,
+        ...this.trained.map((p) => p.grad),
+        ...recording.assigned.values(),
+        ...recording.refreshed.map((r) => r.id),
+      ]);
       this.plan = new Plan(recording, keep, fusing());
       const sabotage = testing.sabotage;
-      if (sabotage) this.plan.ops.forEach((op) => { if (op.kernels.includes(sabotage.kernel)) op.run = sabotage.wrap(op.run, this.plan, op); });
+      if (sabotage)
+        this.plan.ops.forEach((op) => {
+          if (op.kernels.includes(sabotage.kernel)) op.run = sabotage.wrap(op.run, this.plan, op);
+        });
       this.kernelCount = this.plan.ops.length;
       this.fallbacks = this.plan.fallbacks();
       for (const { v } of this.variables) this.synced.set(v, v.dataId);
@@ -173,7 +186,10 @@ export class CompiledStep {
     rec.calls.forEach((c, i) => c.outputs.forEach((o) => producer.set(o.id, i)));
     for (const op of plan.ops) {
       op.run();
-      const inputMax = Math.max(0, ...op.calls.flatMap((c) => rec.calls[c].inputs.map(([, r]) => maxAbs(rec.values.get(r.id) ?? []))));
+      const inputMax = Math.max(
+        0,
+        ...op.calls.flatMap((c) => rec.calls[c].inputs.map(([, r]) => maxAbs(rec.values.get(r.id) ?? []))),
+      );
       for (const id of op.writes) {
         if (!rec.produced.has(id)) continue;
         const want = rec.values.get(id)!;
@@ -181,16 +197,27 @@ export class CompiledStep {
         const c = producer.get(id)!;
         const call = rec.calls[c];
         // Products and reductions sum many terms per output, in another order than TensorFlow.js.
-        const summed = call.kernel === 'BatchMatMul' ? (call.attrs.transposeA ? call.inputs[0][1].shape.at(-2)! : call.inputs[0][1].shape.at(-1)!)
-          : call.kernel in REDUCTIONS ? Math.max(1, (rec.values.get(call.inputs[0][1].id)?.length ?? 0) / Math.max(1, want.length)) : 1;
+        const summed =
+          call.kernel === 'BatchMatMul'
+            ? call.attrs.transposeA
+              ? call.inputs[0][1].shape.at(-2)!
+              : call.inputs[0][1].shape.at(-1)!
+            : call.kernel in REDUCTIONS
+              ? Math.max(1, (rec.values.get(call.inputs[0][1].id)?.length ?? 0) / Math.max(1, want.length))
+              : 1;
         const slack = KERNEL_RTOL * maxAbs(want) + (summed > 1 ? 1e-6 * summed * inputMax : 0);
         const at = firstDifference(got, want, (k) => KERNEL_RTOL * Math.abs(want[k]) + slack);
         if (at >= 0) {
-          const which = op.calls.length === 1 ? `kernel ${c + 1} of ${rec.calls.length} (${call.kernel}` :
-            `kernel ${c + 1} of ${rec.calls.length} (${call.kernel}, in a fused loop of ${op.kernels.join(', ')}`;
-          throw new CompileCheckError(`compiled step: ${which}, output [${call.outputs.find((o) => o.id === id)?.shape}]) ` +
-            `gives ${got[at]} at element ${at} where TensorFlow.js gives ${want[at]}` + (op.fallback ? ' (run through TensorFlow.js)' : '') +
-            '. This is a bug of the compiler: set MAKEMORE_COMPILE=0 to train eagerly meanwhile.');
+          const which =
+            op.calls.length === 1
+              ? `kernel ${c + 1} of ${rec.calls.length} (${call.kernel}`
+              : `kernel ${c + 1} of ${rec.calls.length} (${call.kernel}, in a fused loop of ${op.kernels.join(', ')}`;
+          throw new CompileCheckError(
+            `compiled step: ${which}, output [${call.outputs.find((o) => o.id === id)?.shape}]) ` +
+              `gives ${got[at]} at element ${at} where TensorFlow.js gives ${want[at]}` +
+              (op.fallback ? ' (run through TensorFlow.js)' : '') +
+              '. This is a bug of the compiler: set MAKEMORE_COMPILE=0 to train eagerly meanwhile.',
+          );
         }
         plan.write(id, want);
       }
@@ -207,8 +234,10 @@ export class CompiledStep {
       const m = maxAbs(want);
       const at = firstDifference(got, want, (k) => STEP_RTOL * (Math.abs(want[k]) + m));
       if (at >= 0) {
-        throw new CompileCheckError(`compiled step: ${what} is ${got[at]} at element ${at} where TensorFlow.js gives ` +
-          `${want[at]}. This is a bug of the compiler: set MAKEMORE_COMPILE=0 to train eagerly meanwhile.`);
+        throw new CompileCheckError(
+          `compiled step: ${what} is ${got[at]} at element ${at} where TensorFlow.js gives ` +
+            `${want[at]}. This is a bug of the compiler: set MAKEMORE_COMPILE=0 to train eagerly meanwhile.`,
+        );
       }
     };
     compare('the loss', this.lossId);
@@ -235,7 +264,8 @@ export class CompiledStep {
     const heap = this.plan.mem.heap;
     const T = this.T;
     if (ix.length !== this.rows) throw new Error(`this step takes ${this.rows} rows, not ${ix.length}`);
-    const x = this.plan.address(this.xId) >> 2, y = this.plan.address(this.yId) >> 2;
+    const x = this.plan.address(this.xId) >> 2,
+      y = this.plan.address(this.yId) >> 2;
     for (let b = 0; b < ix.length; b++) {
       const row = ix[b];
       for (let t = 0; t < T; t++) heap[x + b * T + t] = dataX[row * T + t];
@@ -290,13 +320,18 @@ export class CompiledStep {
     }
     for (const p of this.trained) k.sgd(this.plan.address(p.id), this.plan.address(p.grad), p.v.size, lr);
     if (!ratios) return undefined;
-    return this.trained.map((p) => Math.log10((Math.abs(lr) * k.std(this.plan.address(p.grad), p.v.size)) /
-      k.std(this.plan.address(p.id), p.v.size)));
+    return this.trained.map((p) =>
+      Math.log10(
+        (Math.abs(lr) * k.std(this.plan.address(p.grad), p.v.size)) / k.std(this.plan.address(p.id), p.v.size),
+      ),
+    );
   }
 
   /** The gradients of the last step, as new tensors by parameter name (the caller disposes them). */
   grads(): tf.NamedTensorMap {
-    return Object.fromEntries(this.trained.map((p) => [p.v.name, tf.tensor(this.plan.read(p.grad).slice(), p.v.shape)]));
+    return Object.fromEntries(
+      this.trained.map((p) => [p.v.name, tf.tensor(this.plan.read(p.grad).slice(), p.v.shape)]),
+    );
   }
 
   /**
@@ -325,7 +360,8 @@ export class CompiledStep {
       if (this.plan.size(r.id) === 0) continue;
       this.unread.add(r);
       r.later(() => {
-        if (this.runs !== run) throw new Error('a compiled step ran without publishing its values (a bug of lib/compile)');
+        if (this.runs !== run)
+          throw new Error('a compiled step ran without publishing its values (a bug of lib/compile)');
         this.unread.delete(r);
         return tf.tensor(this.plan.read(r.id).slice(), r.shape);
       });
@@ -355,9 +391,15 @@ const cache = new WeakMap<object, Map<string, CompiledStep>>();
  * (none: evaluation), from the cache, or new: traced on (X, Y), built and checked kernel by kernel.
  * `isNew` says whether it was just traced (then its first run must be on the same minibatch).
  */
-export function compiledStep(loss: LossFn, X: tf.Tensor2D, Y: tf.Tensor1D, training: boolean, parameters?: tf.Variable[],
+export function compiledStep(
+  loss: LossFn,
+  X: tf.Tensor2D,
+  Y: tf.Tensor1D,
+  training: boolean,
+  parameters?: tf.Variable[],
   /** Anything else that must trace anew when it changes (the data's range of indices, checked while tracing). */
-  extraKey = ''): { step: CompiledStep; isNew: boolean } {
+  extraKey = '',
+): { step: CompiledStep; isNew: boolean } {
   const cached = cachedStep(loss, X.shape, training, parameters, extraKey);
   if (cached) return { step: cached, isNew: false };
   const step = new CompiledStep(loss, X, Y, training, parameters);
@@ -369,8 +411,13 @@ const keyOf = (shape: number[], training: boolean, parameters: tf.Variable[] | u
   `${training}|${shape}|${parameters ? parameters.map(idOfVariable).join(',') : 'eval'}|${extraKey}`;
 
 /** The cached step for minibatches X of this shape [rows, blockSize], if there is one (no tensor needed to ask). */
-export function cachedStep(loss: LossFn, shape: number[], training: boolean, parameters?: tf.Variable[], extraKey = ''):
-  CompiledStep | undefined {
+export function cachedStep(
+  loss: LossFn,
+  shape: number[],
+  training: boolean,
+  parameters?: tf.Variable[],
+  extraKey = '',
+): CompiledStep | undefined {
   let steps = cache.get(loss);
   if (!steps) cache.set(loss, (steps = new Map()));
   const cached = steps.get(keyOf(shape, training, parameters, extraKey));

@@ -77,10 +77,12 @@ async function choose(): Promise<BackendName> {
     const why = await tryBackend(forced);
     if (why) {
       // npm's own install of tfjs-node downloads libtensorflow from Google's storage, which fails offline.
-      throw new Error(`MAKEMORE_BACKEND=${forced} was asked for but does not load (${why}). ` +
-        (forced === 'tensorflow'
-          ? 'Native TensorFlow is optional: install it with tools/install-native-tensorflow.sh (from the npm registry and PyPI; see the README, "Backends"), or unset MAKEMORE_BACKEND to use WebAssembly.'
-          : 'Run `npm ci`, or unset MAKEMORE_BACKEND.'));
+      throw new Error(
+        `MAKEMORE_BACKEND=${forced} was asked for but does not load (${why}). ` +
+          (forced === 'tensorflow'
+            ? 'Native TensorFlow is optional: install it with tools/install-native-tensorflow.sh (from the npm registry and PyPI; see the README, "Backends"), or unset MAKEMORE_BACKEND to use WebAssembly.'
+            : 'Run `npm ci`, or unset MAKEMORE_BACKEND.'),
+      );
     }
     message = `TensorFlow.js backend: ${forced} (set by MAKEMORE_BACKEND)`;
     return forced;
@@ -106,13 +108,17 @@ export async function initBackend(): Promise<BackendName> {
   if (!chosen) {
     chosen = choose();
     // A failed choice (a wrong MAKEMORE_BACKEND) is tried again on the next call, once the setting is fixed.
-    chosen.catch(() => { chosen = undefined; });
+    chosen.catch(() => {
+      chosen = undefined;
+    });
   }
   const name = await chosen;
   console.log(message);
-  console.log(compiling()
-    ? `Training steps: compiled to WebAssembly SIMD kernels on their first run${fusedMultiplyAdd() ? ', with fused multiply-add' : ''} ` +
-      '(lib/compile; MAKEMORE_COMPILE=0 runs them eagerly)'
-    : 'Training steps: TensorFlow.js operations, eagerly (MAKEMORE_COMPILE=0)');
+  console.log(
+    compiling()
+      ? `Training steps: compiled to WebAssembly SIMD kernels on their first run${fusedMultiplyAdd() ? ', with fused multiply-add' : ''} ` +
+          '(lib/compile; MAKEMORE_COMPILE=0 runs them eagerly)'
+      : 'Training steps: TensorFlow.js operations, eagerly (MAKEMORE_COMPILE=0)',
+  );
   return name;
 }

@@ -28,7 +28,15 @@ const mat = (x: tf.Tensor, transposed: boolean) => (transposed ? t(x) : x);
 let registered = false;
 
 /** y[segments, ...] = 0; y[ids[j], ...] += x[j, ...] (ids out of range are skipped, as TensorFlow.js's cpu backend does). */
-function unsortedSegmentSum({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function unsortedSegmentSum({
+  inputs,
+  backend,
+  attrs,
+}: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}): tf.TensorInfo {
   const be = backend as tf.KernelBackend;
   const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
   const segments = Number((attrs as { numSegments: number }).numSegments);
@@ -48,7 +56,11 @@ export function registerKernelFixes(): void {
   if (registered) return;
   registered = true;
   if (!tf.getKernel('UnsortedSegmentSum', 'wasm')) {
-    tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: unsortedSegmentSum as unknown as tf.KernelFunc });
+    tf.registerKernel({
+      kernelName: 'UnsortedSegmentSum',
+      backendName: 'wasm',
+      kernelFunc: unsortedSegmentSum as unknown as tf.KernelFunc,
+    });
   }
   tf.registerGradient({
     kernelName: 'BatchMatMul',
@@ -61,8 +73,14 @@ export function registerKernelFixes(): void {
       const A = mat(a, transposeA);
       const B = mat(b, transposeB);
       return {
-        a: () => { const dA = tf.matMul(g, t(B)); return transposeA ? t(dA) : dA; },
-        b: () => { const dB = tf.matMul(t(A), g); return transposeB ? t(dB) : dB; },
+        a: () => {
+          const dA = tf.matMul(g, t(B));
+          return transposeA ? t(dA) : dA;
+        },
+        b: () => {
+          const dB = tf.matMul(t(A), g);
+          return transposeB ? t(dB) : dB;
+        },
       };
     },
   });

@@ -31,8 +31,10 @@ export function resultsFile(): string {
   const file = process.env.MAKEMORE_RESULTS;
   if (file === undefined) return path.join(DIST_DIR, `results-${PROFILE}.json`);
   if (file.trim() === '') {
-    throw new ArgumentError('MAKEMORE_RESULTS is set but empty: set it to a JSON file for the results, or unset it ' +
-      `to use dist/results-<profile>.json.`);
+    throw new ArgumentError(
+      'MAKEMORE_RESULTS is set but empty: set it to a JSON file for the results, or unset it ' +
+        `to use dist/results-<profile>.json.`,
+    );
   }
   return file;
 }
@@ -43,7 +45,9 @@ export function resultsFile(): string {
  */
 export function outputFile(name: string): string {
   if (typeof name !== 'string' || name === '' || path.basename(name) !== name) {
-    throw new Error(`outputFile: name must be a file name without a folder, e.g. '04-batchnorm.safetensors', got ${JSON.stringify(name)}.`);
+    throw new Error(
+      `outputFile: name must be a file name without a folder, e.g. '04-batchnorm.safetensors', got ${JSON.stringify(name)}.`,
+    );
   }
   return path.join(path.dirname(resultsFile()), name);
 }
@@ -54,7 +58,9 @@ export function readResults(): Results {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`${file} is not valid JSON (${(e as Error).message}): delete it, then run the earlier notebooks again.`);
+    throw new Error(
+      `${file} is not valid JSON (${(e as Error).message}): delete it, then run the earlier notebooks again.`,
+    );
   }
 }
 
@@ -64,7 +70,7 @@ export function readResults(): Results {
  */
 export function recordResult(key: string, values: Record<string, number | string>, parameters?: tf.Variable[]): void {
   const file = resultsFile();
-  const network = parameters ? labelOf(parameters) ?? labelNow(parameters) : undefined;
+  const network = parameters ? (labelOf(parameters) ?? labelNow(parameters)) : undefined;
   fs.mkdirSync(path.dirname(file), { recursive: true });
   // Notebooks may run side by side (npm start runs two at a time): read, change and write under a lock.
   withLock(`${file}.lock`, () => {
@@ -85,8 +91,11 @@ function withLock(lock: string, f: () => void): void {
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      if (Date.now() - start > 10000) { fs.rmSync(lock, { force: true }); continue; }
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);   // a short synchronous pause
+      if (Date.now() - start > 10000) {
+        fs.rmSync(lock, { force: true });
+        continue;
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20); // a short synchronous pause
     }
   }
   try {
@@ -114,8 +123,21 @@ export function lectureNetwork(stage: Stage, train: Dataset): NetworkLabel {
       const ix = g.randint(0, train.size, [32]);
       label.firstLoss = tf.tidy(() => {
         const T = train.blockSize;
-        const X = tf.tensor2d(Int32Array.from(Array.from(ix).flatMap((r) => Array.from(train.X.subarray(r * T, r * T + T)))), [32, T], 'int32');
-        return net.loss(X, tf.tensor1d(Int32Array.from(ix, (r) => train.Y[r]), 'int32'), true).dataSync()[0];
+        const X = tf.tensor2d(
+          Int32Array.from(Array.from(ix).flatMap((r) => Array.from(train.X.subarray(r * T, r * T + T)))),
+          [32, T],
+          'int32',
+        );
+        return net
+          .loss(
+            X,
+            tf.tensor1d(
+              Int32Array.from(ix, (r) => train.Y[r]),
+              'int32',
+            ),
+            true,
+          )
+          .dataSync()[0];
       });
     } finally {
       net.dispose();
@@ -131,7 +153,8 @@ export function lectureNetwork(stage: Stage, train: Dataset): NetworkLabel {
  */
 export function resultNetwork(result: Result | undefined, stage: Stage, train: Dataset): string {
   if (!result) return '-';
-  if (!STAGES.includes(stage)) throw new ArgumentError(`resultNetwork: stage must be one of ${STAGES.join(', ')}, got ${JSON.stringify(stage)}`);
+  if (!STAGES.includes(stage))
+    throw new ArgumentError(`resultNetwork: stage must be one of ${STAGES.join(', ')}, got ${JSON.stringify(stage)}`);
   if (!result.network) return 'unknown (recorded without its network)';
   const diff = networkDifference(result.network, lectureNetwork(stage, train));
   return diff ? `edited: ${diff}` : "the lecture's";

@@ -21,7 +21,11 @@ const ALLOWED = Object.keys(DTYPES).join(' or ');
 /** Headers above this size are refused (safetensors' own limit is 100 MB). */
 const MAX_HEADER = 100_000_000;
 
-interface Entry { dtype: string; shape: number[]; data_offsets: [number, number] }
+interface Entry {
+  dtype: string;
+  shape: number[];
+  data_offsets: [number, number];
+}
 
 const count = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -30,23 +34,36 @@ const count = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
  * optional string `metadata`. The folder is created if needed; the file is written atomically.
  */
 export function save(file: string, tensors: Record<string, tf.Tensor>, metadata: Record<string, string> = {}): void {
-  if (typeof file !== 'string' || file === '') throw new Error(`save: file must be a path, got ${JSON.stringify(file)}.`);
+  if (typeof file !== 'string' || file === '')
+    throw new Error(`save: file must be a path, got ${JSON.stringify(file)}.`);
   if (tensors === null || typeof tensors !== 'object' || Array.isArray(tensors)) {
-    throw new Error(`save: tensors must be a record of name -> tf.Tensor, e.g. { W1, b1 }, got ${Array.isArray(tensors) ? 'an array' : String(tensors)}.`);
+    throw new Error(
+      `save: tensors must be a record of name -> tf.Tensor, e.g. { W1, b1 }, got ${Array.isArray(tensors) ? 'an array' : String(tensors)}.`,
+    );
   }
   for (const [key, value] of Object.entries(metadata)) {
-    if (typeof value !== 'string') throw new Error(`save: metadata.${key} must be a string (safetensors keeps strings only), got ${typeof value} ${String(value)}.`);
+    if (typeof value !== 'string')
+      throw new Error(
+        `save: metadata.${key} must be a string (safetensors keeps strings only), got ${typeof value} ${String(value)}.`,
+      );
   }
   const header: Record<string, Entry | Record<string, string>> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   const parts: { t: tf.Tensor; offset: number }[] = [];
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
-    if (name === '' || name === '__metadata__') throw new Error(`save: ${JSON.stringify(name)} cannot be a tensor's name (it must be non-empty and not "__metadata__").`);
-    if (!(t instanceof tf.Tensor)) throw new Error(`save: tensors.${name} must be a tf.Tensor, got ${t === null ? 'null' : typeof t}.`);
+    if (name === '' || name === '__metadata__')
+      throw new Error(
+        `save: ${JSON.stringify(name)} cannot be a tensor's name (it must be non-empty and not "__metadata__").`,
+      );
+    if (!(t instanceof tf.Tensor))
+      throw new Error(`save: tensors.${name} must be a tf.Tensor, got ${t === null ? 'null' : typeof t}.`);
     if (t.isDisposed) throw new Error(`save: tensors.${name} has been disposed.`);
     const code = CODES[t.dtype];
-    if (!code) throw new Error(`save: tensors.${name} has dtype ${t.dtype}; allowed: float32 (F32) or int32 (I32). Cast it first, e.g. t.toFloat().`);
+    if (!code)
+      throw new Error(
+        `save: tensors.${name} has dtype ${t.dtype}; allowed: float32 (F32) or int32 (I32). Cast it first, e.g. t.toFloat().`,
+      );
     header[name] = { dtype: code, shape: t.shape, data_offsets: [offset, offset + 4 * t.size] };
     parts.push({ t, offset });
     offset += 4 * t.size;
@@ -82,14 +99,17 @@ export interface Checkpoint {
 
 /** Read a safetensors file (ours or one written by Python's safetensors) with its metadata. */
 export function loadCheckpoint(file: string): Checkpoint {
-  if (typeof file !== 'string' || file === '') throw new Error(`load: file must be a path, got ${JSON.stringify(file)}.`);
+  if (typeof file !== 'string' || file === '')
+    throw new Error(`load: file must be a path, got ${JSON.stringify(file)}.`);
   const bytes = fs.readFileSync(file);
   const bad = (why: string) => new Error(`load: ${file} is not a safetensors file we can read: ${why}.`);
   if (bytes.length < 8) throw bad(`it has ${bytes.length} bytes, fewer than the 8 of the header's length`);
   const n = bytes.readBigUInt64LE(0);
   if (n > BigInt(Math.min(MAX_HEADER, bytes.length - 8))) {
-    throw bad(`its first 8 bytes give a header of ${n} bytes, but the file has ${bytes.length} bytes in all ` +
-      `(a truncated file, or another format)`);
+    throw bad(
+      `its first 8 bytes give a header of ${n} bytes, but the file has ${bytes.length} bytes in all ` +
+        `(a truncated file, or another format)`,
+    );
   }
   const headerEnd = 8 + Number(n);
   let header: Record<string, unknown>;
@@ -98,18 +118,25 @@ export function loadCheckpoint(file: string): Checkpoint {
   } catch (e) {
     throw bad(`its header is not JSON (${(e as Error).message})`);
   }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw bad('its header is not a JSON object');
+  if (header === null || typeof header !== 'object' || Array.isArray(header))
+    throw bad('its header is not a JSON object');
   const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
-  if (typeof metadata !== 'object' || Array.isArray(metadata) || Object.values(metadata).some((v) => typeof v !== 'string')) {
+  if (
+    typeof metadata !== 'object' ||
+    Array.isArray(metadata) ||
+    Object.values(metadata).some((v) => typeof v !== 'string')
+  ) {
     throw bad(`its __metadata__ is not a record of strings: ${JSON.stringify(metadata)}`);
   }
   const data = bytes.subarray(headerEnd);
   const entries = Object.entries(header).filter(([name]) => name !== '__metadata__') as [string, Entry][];
   for (const [name, e] of entries) {
-    if (e === null || typeof e !== 'object') throw bad(`tensor "${name}" is described by ${JSON.stringify(e)}, not by an object`);
+    if (e === null || typeof e !== 'object')
+      throw bad(`tensor "${name}" is described by ${JSON.stringify(e)}, not by an object`);
     if (!DTYPES[e.dtype]) throw bad(`tensor "${name}" has dtype ${JSON.stringify(e.dtype)}; allowed: ${ALLOWED}`);
     const shapeOk = Array.isArray(e.shape) && e.shape.every((d) => Number.isInteger(d) && d >= 0);
-    const offsetsOk = Array.isArray(e.data_offsets) && e.data_offsets.length === 2 && e.data_offsets.every((d) => Number.isInteger(d));
+    const offsetsOk =
+      Array.isArray(e.data_offsets) && e.data_offsets.length === 2 && e.data_offsets.every((d) => Number.isInteger(d));
     if (!shapeOk || !offsetsOk) throw bad(`tensor "${name}" has no valid shape and data_offsets: ${JSON.stringify(e)}`);
   }
   // The tensors' bytes must follow each other with no gap and fill the rest of the file exactly.
@@ -118,11 +145,15 @@ export function loadCheckpoint(file: string): Checkpoint {
     const [begin, end] = e.data_offsets;
     const size = 4 * count(e.shape);
     if (begin !== expected || end - begin !== size) {
-      throw bad(`tensor "${name}" (${e.dtype} ${JSON.stringify(e.shape)}, ${size} bytes) is at bytes ${begin} to ${end} of the data, ` +
-        `where bytes ${expected} to ${expected + size} were expected`);
+      throw bad(
+        `tensor "${name}" (${e.dtype} ${JSON.stringify(e.shape)}, ${size} bytes) is at bytes ${begin} to ${end} of the data, ` +
+          `where bytes ${expected} to ${expected + size} were expected`,
+      );
     }
     if (end > data.length) {
-      throw bad(`tensor "${name}" ends at byte ${end} of the data, which has ${data.length} bytes (the file is truncated)`);
+      throw bad(
+        `tensor "${name}" ends at byte ${end} of the data, which has ${data.length} bytes (the file is truncated)`,
+      );
     }
     expected = end;
   }

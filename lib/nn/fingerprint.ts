@@ -61,15 +61,19 @@ export function noteFirstLoss(parameters: tf.Variable[], loss: number): void {
 /** The label of a trained list of parameters, or undefined if `train` has not trained them together. */
 export function labelOf(parameters: tf.Variable[]): NetworkLabel | undefined {
   const label = labels.get(parameters[0]);
-  return label && label.shapes.length === parameters.length && parameters.every((p) => labels.get(p) === label) ? label : undefined;
+  return label && label.shapes.length === parameters.length && parameters.every((p) => labels.get(p) === label)
+    ? label
+    : undefined;
 }
 
 /** How `ours` differs from `theirs`, in a few words, or undefined when they are the same network. */
 export function networkDifference(ours: NetworkLabel, theirs: NetworkLabel): string | undefined {
-  if (ours.shapes.length !== theirs.shapes.length) return `${ours.shapes.length} parameter tensors, the lecture's ${theirs.shapes.length}`;
+  if (ours.shapes.length !== theirs.shapes.length)
+    return `${ours.shapes.length} parameter tensors, the lecture's ${theirs.shapes.length}`;
   for (let k = 0; k < ours.shapes.length; k++) {
     const [a, b] = [ours.shapes[k], theirs.shapes[k]];
-    if (a.join(',') !== b.join(',')) return `parameter ${k} has shape [${a.join(', ')}], the lecture's [${b.join(', ')}]`;
+    if (a.join(',') !== b.join(','))
+      return `parameter ${k} has shape [${a.join(', ')}], the lecture's [${b.join(', ')}]`;
   }
   for (let k = 0; k < ours.sketch.length; k++) {
     const [a, b] = [ours.sketch[k], theirs.sketch[k]];
@@ -80,7 +84,11 @@ export function networkDifference(ours: NetworkLabel, theirs: NetworkLabel): str
       return `parameter ${k} [${ours.shapes[k].join(', ')}] starts from other values`;
     }
   }
-  if (ours.firstLoss !== undefined && theirs.firstLoss !== undefined && Math.abs(ours.firstLoss - theirs.firstLoss) > 1e-4) {
+  if (
+    ours.firstLoss !== undefined &&
+    theirs.firstLoss !== undefined &&
+    Math.abs(ours.firstLoss - theirs.firstLoss) > 1e-4
+  ) {
     return `its first step's loss is ${ours.firstLoss.toFixed(4)}, the lecture's network's ${theirs.firstLoss.toFixed(4)} (another forward pass)`;
   }
   return undefined;

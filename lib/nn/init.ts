@@ -51,15 +51,7 @@ export type Nonlinearity =
 /** 'fan_in' keeps the variance of the forward pass, 'fan_out' that of the backward pass. */
 export type FanMode = 'fan_in' | 'fan_out';
 
-const LINEAR_FNS = [
-  'linear',
-  'conv1d',
-  'conv2d',
-  'conv3d',
-  'conv_transpose1d',
-  'conv_transpose2d',
-  'conv_transpose3d',
-];
+const LINEAR_FNS = ['linear', 'conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d'];
 
 /**
  * The recommended gain for a nonlinearity (`torch.nn.init.calculate_gain`):

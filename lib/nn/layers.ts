@@ -52,11 +52,19 @@ export abstract class Layer {
   private readonly kept = { out: new Kept(), outGrad: new Kept() };
 
   /** The last output, kept until the next forward pass. */
-  get out(): tf.Tensor | undefined { return this.kept.out.get(); }
-  set out(t: tf.Tensor | undefined) { this.kept.out.set(t); }
+  get out(): tf.Tensor | undefined {
+    return this.kept.out.get();
+  }
+  set out(t: tf.Tensor | undefined) {
+    this.kept.out.set(t);
+  }
   /** d loss / d out after a backward pass, when `retainGrad` is on. */
-  get outGrad(): tf.Tensor | undefined { return this.kept.outGrad.get(); }
-  set outGrad(t: tf.Tensor | undefined) { this.kept.outGrad.set(t); }
+  get outGrad(): tf.Tensor | undefined {
+    return this.kept.outGrad.get();
+  }
+  set outGrad(t: tf.Tensor | undefined) {
+    this.kept.outGrad.set(t);
+  }
   /** After a compiled step: `.out` or `.outGrad` is that step's, made when read (lib/compile). */
   keepLater(which: 'out' | 'outGrad', make: () => tf.Tensor): void {
     this.kept[which].later(make);
@@ -86,11 +94,14 @@ export abstract class Layer {
    */
   protected checkInput(x: tf.Tensor, expected: string, ok: (x: tf.Tensor) => boolean): void {
     if (this.disposedAt) {
-      throw new ArgumentError(`${this} was disposed (dispose() freed its tensors): build a new one, ` +
-        'or call dispose() only once you are done with it.');
+      throw new ArgumentError(
+        `${this} was disposed (dispose() freed its tensors): build a new one, ` +
+          'or call dispose() only once you are done with it.',
+      );
     }
     if (!(x instanceof tf.Tensor)) fail(`${this}`, 'its input', x, `a tensor of shape ${expected}`);
-    if (x.isDisposed) throw new ArgumentError(`${this}: its input (a tensor of shape [${x.shape.join(', ')}]) was disposed`);
+    if (x.isDisposed)
+      throw new ArgumentError(`${this}: its input (a tensor of shape [${x.shape.join(', ')}]) was disposed`);
     if (!ok(x)) throw new ArgumentError(`${this} expects input of shape ${expected}, got [${x.shape.join(', ')}]`);
   }
 
@@ -145,7 +156,10 @@ export class Linear extends Layer {
     this.fanIn = checkInteger('Linear', 'fanIn', fanIn, 1);
     this.fanOut = checkInteger('Linear', 'fanOut', fanOut, 1);
     generatorOption('Linear', options);
-    this.weight = parameter(tf.tidy(() => randn(options.generator, [fanIn, fanOut]).div(Math.sqrt(fanIn))), 'weight');
+    this.weight = parameter(
+      tf.tidy(() => randn(options.generator, [fanIn, fanOut]).div(Math.sqrt(fanIn))),
+      'weight',
+    );
     this.bias = options.bias === false ? null : parameter(tf.zeros([fanOut]), 'bias');
   }
 
@@ -194,14 +208,19 @@ export class BatchNorm1d extends Layer {
   runningMean: tf.Variable;
   runningVar: tf.Variable;
 
-  constructor(readonly dim: number, options: { eps?: number; momentum?: number } = {}) {
+  constructor(
+    readonly dim: number,
+    options: { eps?: number; momentum?: number } = {},
+  ) {
     super();
     checkInteger('BatchNorm1d', 'dim', dim, 1);
     checkOptions('BatchNorm1d', options);
     this.eps = options.eps ?? 1e-5;
     this.momentum = options.momentum ?? 0.1;
-    if (checkFinite('BatchNorm1d', 'options.eps', this.eps) < 0) fail('BatchNorm1d', 'options.eps', this.eps, 'a number >= 0');
-    if (!(this.momentum >= 0 && this.momentum <= 1)) fail('BatchNorm1d', 'options.momentum', this.momentum, 'a number from 0 to 1');
+    if (checkFinite('BatchNorm1d', 'options.eps', this.eps) < 0)
+      fail('BatchNorm1d', 'options.eps', this.eps, 'a number >= 0');
+    if (!(this.momentum >= 0 && this.momentum <= 1))
+      fail('BatchNorm1d', 'options.momentum', this.momentum, 'a number from 0 to 1');
     this.gamma = parameter(tf.ones([dim]), 'gamma');
     this.beta = parameter(tf.zeros([dim]), 'beta');
     this.runningMean = buffer(tf.zeros([dim]));
@@ -215,11 +234,15 @@ export class BatchNorm1d extends Layer {
   forward(x: tf.Tensor): tf.Tensor {
     this.checkInput(x, `[batch, ${this.dim}]`, (t) => t.rank === 2 && t.shape[1] === this.dim);
     if (this.training && x.shape[0] === 1) {
-      throw new Error(`BatchNorm1d: expected more than 1 value per channel when training, got input of shape [1, ${this.dim}]. ` +
-        'Use a batch of 2 or more examples, or switch to evaluation (layer.training = false) to use the running statistics.');
+      throw new Error(
+        `BatchNorm1d: expected more than 1 value per channel when training, got input of shape [1, ${this.dim}]. ` +
+          'Use a batch of 2 or more examples, or switch to evaluation (layer.training = false) to use the running statistics.',
+      );
     }
     if (!this.training) {
-      return tf.tidy(() => this.gamma.mul(x.sub(this.runningMean).div(this.runningVar.add(this.eps).sqrt())).add(this.beta));
+      return tf.tidy(() =>
+        this.gamma.mul(x.sub(this.runningMean).div(this.runningVar.add(this.eps).sqrt())).add(this.beta),
+      );
     }
     const n = x.shape[0] as number;
     const m = this.momentum;
@@ -232,7 +255,10 @@ export class BatchNorm1d extends Layer {
       const save = args[3] as tf.GradSaveFunc;
       const mean = input.mean(0);
       const xc = input.sub(mean);
-      const vari = xc.square().sum(0).div(n - 1);
+      const vari = xc
+        .square()
+        .sum(0)
+        .div(n - 1);
       const sd = vari.add(this.eps).sqrt();
       const xhat = xc.div(sd);
       // torch.no_grad(): the running buffers are not part of the graph.
@@ -245,7 +271,12 @@ export class BatchNorm1d extends Layer {
           const [xh, sdev, g] = saved;
           const dbeta = dy.sum(0);
           const dgamma = dy.mul(xh).sum(0);
-          const dx = g.div(sdev.mul(n)).mul(dy.mul(n).sub(dbeta).sub(xh.mul(dgamma.mul(n / (n - 1)))));
+          const dx = g.div(sdev.mul(n)).mul(
+            dy
+              .mul(n)
+              .sub(dbeta)
+              .sub(xh.mul(dgamma.mul(n / (n - 1)))),
+          );
           return [dx, dgamma, dbeta];
         },
       };
@@ -304,7 +335,8 @@ export class Embedding extends Layer {
       return embed(this.weight, X);
     } catch (e) {
       // Name the layer rather than the function it calls.
-      if (e instanceof Error && e.name === 'ArgumentError') throw new ArgumentError(e.message.replace(/^embed:/, `${this}:`));
+      if (e instanceof Error && e.name === 'ArgumentError')
+        throw new ArgumentError(e.message.replace(/^embed:/, `${this}:`));
       throw e;
     }
   }

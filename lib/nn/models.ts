@@ -85,8 +85,10 @@ export class DeepNetwork {
 
   private checkNotDisposed(): void {
     if (this.disposed) {
-      throw new ArgumentError('this DeepNetwork was disposed (dispose() freed its tensors): build a new one with ' +
-        'new mm.DeepNetwork(...), or call dispose() only once you are done with it.');
+      throw new ArgumentError(
+        'this DeepNetwork was disposed (dispose() freed its tensors): build a new one with ' +
+          'new mm.DeepNetwork(...), or call dispose() only once you are done with it.',
+      );
     }
   }
 
@@ -113,8 +115,12 @@ export class DeepNetwork {
         if (layer.bias) dict[`layer${i}.bias`] = layer.bias;
       }
       if (layer instanceof BatchNorm1d) {
-        Object.assign(dict, { [`layer${i}.gamma`]: layer.gamma, [`layer${i}.beta`]: layer.beta,
-          [`layer${i}.running_mean`]: layer.runningMean, [`layer${i}.running_var`]: layer.runningVar });
+        Object.assign(dict, {
+          [`layer${i}.gamma`]: layer.gamma,
+          [`layer${i}.beta`]: layer.beta,
+          [`layer${i}.running_mean`]: layer.runningMean,
+          [`layer${i}.running_var`]: layer.runningVar,
+        });
       }
     });
     return dict;
@@ -129,8 +135,10 @@ export class DeepNetwork {
     const missing = Object.keys(own).filter((k) => !(k in tensors));
     const unknown = Object.keys(tensors).filter((k) => !(k in own));
     if (missing.length || unknown.length) {
-      throw new Error(`loadStateDict: the tensors do not fit this network: ${missing.length ? `missing ${missing.join(', ')}` : ''}` +
-        `${missing.length && unknown.length ? '; ' : ''}${unknown.length ? `not in the network ${unknown.join(', ')}` : ''}.`);
+      throw new Error(
+        `loadStateDict: the tensors do not fit this network: ${missing.length ? `missing ${missing.join(', ')}` : ''}` +
+          `${missing.length && unknown.length ? '; ' : ''}${unknown.length ? `not in the network ${unknown.join(', ')}` : ''}.`,
+      );
     }
     for (const [name, v] of Object.entries(own)) {
       const t = tensors[name];
@@ -183,7 +191,9 @@ const STAGE_SCALES = {
 } satisfies Record<Stage, MLPScales | BatchNormMLPScales>;
 
 /** The network of a stage: the batch-norm MLP for 'batchnorm', the plain one before, with its loss. */
-export type StageNetwork<S extends Stage = Stage> = (S extends 'batchnorm' ? BatchNormMLP : PlainMLP) & { loss: LossFn };
+export type StageNetwork<S extends Stage = Stage> = (S extends 'batchnorm' ? BatchNormMLP : PlainMLP) & {
+  loss: LossFn;
+};
 
 /**
  * The lecture's MLP of the stage table (`initMLP`, lib/nn/mlp.ts: embedding 10, hidden 200, 27

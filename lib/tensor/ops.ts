@@ -37,7 +37,11 @@ export function std(x: tf.Tensor, axis: number, keepDims = false): tf.Tensor {
     const input = args[0] as tf.Tensor;
     const save = args[1] as tf.GradSaveFunc;
     const xc = input.sub(input.mean(axis, true));
-    const s = xc.square().sum(axis, true).div(n - 1).sqrt();
+    const s = xc
+      .square()
+      .sum(axis, true)
+      .div(n - 1)
+      .sqrt();
     save([xc, s]);
     return {
       value: keepDims ? s : s.squeeze([axis]),
@@ -55,7 +59,11 @@ export function std(x: tf.Tensor, axis: number, keepDims = false): tf.Tensor {
 export function variance(x: tf.Tensor, axis: number, keepDims = false): tf.Tensor {
   return tf.tidy(() => {
     const n = x.shape[axis] as number;
-    return x.sub(x.mean(axis, true)).square().sum(axis, keepDims).div(n - 1);
+    return x
+      .sub(x.mean(axis, true))
+      .square()
+      .sum(axis, keepDims)
+      .div(n - 1);
   });
 }
 
@@ -66,14 +74,17 @@ export function variance(x: tf.Tensor, axis: number, keepDims = false): tf.Tenso
  */
 export function embed(C: tf.Tensor, X: tf.Tensor): tf.Tensor2D {
   if (!(C instanceof tf.Tensor) || C.rank !== 2) fail('embed', 'the table C', C, 'a 2-D tensor [vocabSize, nEmbd]');
-  if (!(X instanceof tf.Tensor) || X.rank !== 2 || X.dtype !== 'int32') fail('embed', 'X', X, 'an int32 tensor [batch, blockSize] of character indices');
+  if (!(X instanceof tf.Tensor) || X.rank !== 2 || X.dtype !== 'int32')
+    fail('embed', 'X', X, 'an int32 tensor [batch, blockSize] of character indices');
   const [B, T] = X.shape as [number, number];
   const [V, D] = C.shape as [number, number];
   // An index past the table would silently embed as zeros (TensorFlow.js's gather does not check).
   const largest = largestIndex(X, 'maxX');
   if (largest >= V) {
-    throw new ArgumentError(`embed: the data holds the character index ${largest}, but the embedding table has ${V} rows, one per ` +
-      `character: build it for the data's vocabulary (at least ${largest + 1} characters, vocab.size), e.g. vocabSize: vocab.size.`);
+    throw new ArgumentError(
+      `embed: the data holds the character index ${largest}, but the embedding table has ${V} rows, one per ` +
+        `character: build it for the data's vocabulary (at least ${largest + 1} characters, vocab.size), e.g. vocabSize: vocab.size.`,
+    );
   }
   return tf.tidy(() => tf.gather(C, X.reshape([B * T])).reshape([B, T * D]));
 }
@@ -84,7 +95,8 @@ export function embed(C: tf.Tensor, X: tf.Tensor): tf.Tensor2D {
  * d loss / d logits = (softmax(logits) - one_hot(Y)) / B.
  */
 export function crossEntropy(logits: tf.Tensor, Y: tf.Tensor): tf.Scalar {
-  if (!(logits instanceof tf.Tensor) || logits.rank !== 2) fail('crossEntropy', 'logits', logits, 'a 2-D tensor [batch, vocabSize]');
+  if (!(logits instanceof tf.Tensor) || logits.rank !== 2)
+    fail('crossEntropy', 'logits', logits, 'a 2-D tensor [batch, vocabSize]');
   if (!(Y instanceof tf.Tensor) || Y.rank !== 1 || Y.dtype !== 'int32' || Y.shape[0] !== logits.shape[0]) {
     fail('crossEntropy', 'Y', Y, `an int32 tensor [${logits.shape[0]}] of target indices, one per row of the logits`);
   }
@@ -92,15 +104,17 @@ export function crossEntropy(logits: tf.Tensor, Y: tf.Tensor): tf.Scalar {
   // A target past the last column would silently count as a probability of 0 (one_hot of it is all zeros).
   const largest = largestIndex(Y, 'maxY');
   if (largest >= V) {
-    throw new ArgumentError(`crossEntropy: the targets hold the character index ${largest}, but the logits have ${V} columns, one per ` +
-      `character: the output layer needs one output per character of the data's vocabulary (at least ${largest + 1}, vocab.size).`);
+    throw new ArgumentError(
+      `crossEntropy: the targets hold the character index ${largest}, but the logits have ${V} columns, one per ` +
+        `character: the output layer needs one output per character of the data's vocabulary (at least ${largest + 1}, vocab.size).`,
+    );
   }
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const l = args[0] as tf.Tensor2D;
     const save = args[1] as tf.GradSaveFunc;
     const oneHot = tf.oneHot(Y as tf.Tensor1D, V).toFloat();
-    const z = l.sub(l.max(1, true));                        // shifted: the largest logit is 0
-    const lse = z.exp().sum(1, true).log();                 // log of the softmax denominator
+    const z = l.sub(l.max(1, true)); // shifted: the largest logit is 0
+    const lse = z.exp().sum(1, true).log(); // log of the softmax denominator
     const loss = lse.sub(z.mul(oneHot).sum(1, true)).mean() as tf.Scalar;
     save([z, lse, oneHot]);
     return {
@@ -138,7 +152,12 @@ export function num(f: () => tf.Tensor): number {
   return tf.tidy(() => {
     const t = f();
     if (!(t instanceof tf.Tensor) || t.size !== 1) {
-      fail('num', 'f()', t instanceof tf.Tensor ? `a tensor of shape [${t.shape.join(', ')}]` : t, 'a tensor of one element');
+      fail(
+        'num',
+        'f()',
+        t instanceof tf.Tensor ? `a tensor of shape [${t.shape.join(', ')}]` : t,
+        'a tensor of one element',
+      );
     }
     return t.dataSync()[0];
   });

@@ -128,13 +128,13 @@ export function fma32(a: number, b: number, c: number): number {
   if (r === s || !Number.isFinite(s)) return r;
   // Exact error of s = p + c (Knuth's TwoSum).
   const bb = s - p;
-  const err = (p - (s - bb)) + (c - bb);
+  const err = p - (s - bb) + (c - bb);
   if (err === 0) return r;
   // Is s the midpoint between r and its float32 neighbour on s's side?
   const other = s > r ? nextFloat32Up(r) : nextFloat32Down(r);
   if (s - r !== other - s) return r;
   // Exact value lies beyond or before the midpoint: round accordingly.
-  return (err > 0) === (other > r) ? other : r;
+  return err > 0 === other > r ? other : r;
 }
 
 const f32Buf = new Float32Array(1);
@@ -156,8 +156,8 @@ function nextFloat32Down(x: number): number {
 // Constants of avx_mathfun.h (Cephes single-precision log and sincos), as float32.
 const SQRTHF = f32(0.707106781186547524);
 const LOG_P = [
-  7.0376836292e-2, -1.151461031e-1, 1.167699874e-1, -1.2420140846e-1, 1.4249322787e-1,
-  -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1,
+  7.0376836292e-2, -1.151461031e-1, 1.167699874e-1, -1.2420140846e-1, 1.4249322787e-1, -1.6668057665e-1,
+  2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1,
 ].map(f32);
 const LOG_Q1 = f32(-2.1219444e-4);
 const LOG_Q2 = f32(0.693359375);
@@ -183,7 +183,7 @@ const TWO_PI_F32 = f32(2 * Math.PI);
 function log32(x: number): number {
   f32Buf[0] = x;
   const bits = u32Buf[0];
-  let e = f32(((bits >>> 23) - 0x7f) + 1);
+  let e = f32((bits >>> 23) - 0x7f + 1);
   u32Buf[0] = (bits & ~0x7f800000) | 0x3f000000; // mantissa, exponent of 0.5
   let m = f32Buf[0];
   if (m < SQRTHF) {

@@ -28,9 +28,19 @@ const ranges = new WeakMap<Int32Array, IndexRange>();
 export function indexRange(data: Dataset): IndexRange {
   let r = ranges.get(data.X);
   if (r && ranges.get(data.Y) === r) return r;
-  let maxX = -1, maxY = -1, min = 0;
-  for (let i = 0; i < data.X.length; i++) { const v = data.X[i]; if (v > maxX) maxX = v; if (v < min) min = v; }
-  for (let i = 0; i < data.Y.length; i++) { const v = data.Y[i]; if (v > maxY) maxY = v; if (v < min) min = v; }
+  let maxX = -1,
+    maxY = -1,
+    min = 0;
+  for (let i = 0; i < data.X.length; i++) {
+    const v = data.X[i];
+    if (v > maxX) maxX = v;
+    if (v < min) min = v;
+  }
+  for (let i = 0; i < data.Y.length; i++) {
+    const v = data.Y[i];
+    if (v > maxY) maxY = v;
+    if (v < min) min = v;
+  }
   r = { maxX, maxY, min };
   ranges.set(data.X, r);
   ranges.set(data.Y, r);
@@ -47,12 +57,16 @@ export function checkDataset(where: string, what: string, data: Dataset): Datase
   }
   checkInteger(where, `${what}.blockSize`, data.blockSize, 1);
   if (data.size === 0) {
-    throw new ArgumentError(`${where}: ${what} is empty (0 examples): nothing to train on or evaluate. ` +
-      'Check the names it was built from (an empty list, or a split of too few names).');
+    throw new ArgumentError(
+      `${where}: ${what} is empty (0 examples): nothing to train on or evaluate. ` +
+        'Check the names it was built from (an empty list, or a split of too few names).',
+    );
   }
   if (data.size !== data.Y.length || data.X.length !== data.size * data.blockSize) {
-    throw new ArgumentError(`${where}: ${what} is inconsistent: size ${data.size}, blockSize ${data.blockSize}, ` +
-      `but X holds ${data.X.length} indices and Y ${data.Y.length} (X must hold size * blockSize, Y size).`);
+    throw new ArgumentError(
+      `${where}: ${what} is inconsistent: size ${data.size}, blockSize ${data.blockSize}, ` +
+        `but X holds ${data.X.length} indices and Y ${data.Y.length} (X must hold size * blockSize, Y size).`,
+    );
   }
   const r = indexRange(data);
   if (r.min < 0) throw new ArgumentError(`${where}: ${what} holds the character index ${r.min}: indices must be >= 0.`);
@@ -125,11 +139,19 @@ function peakBytes(f: () => void): number {
       tf.registerKernel(c);
     }
   };
-  register(originals.map((c) => ({ ...c, kernelFunc: (args: Parameters<tf.KernelFunc>[0]) => {
-    const out = c.kernelFunc(args);
-    peak = Math.max(peak, tf.memory().numBytes + [out].flat().reduce((n, t) => n + 4 * t.shape.reduce((a, b) => a * b, 1), 0));
-    return out;
-  } })));
+  register(
+    originals.map((c) => ({
+      ...c,
+      kernelFunc: (args: Parameters<tf.KernelFunc>[0]) => {
+        const out = c.kernelFunc(args);
+        peak = Math.max(
+          peak,
+          tf.memory().numBytes + [out].flat().reduce((n, t) => n + 4 * t.shape.reduce((a, b) => a * b, 1), 0),
+        );
+        return out;
+      },
+    })),
+  );
   try {
     f();
   } finally {
@@ -143,7 +165,10 @@ function peakBytes(f: () => void): number {
  * on the side; with `all`, of every variable but `parameters`. `restore` puts back those that changed,
  * for a step that failed; `release` forgets the snapshot. Call one of them.
  */
-export function snapshotVariables(parameters: tf.Variable[] = [], all = false): { restore: () => void; release: () => void } {
+export function snapshotVariables(
+  parameters: tf.Variable[] = [],
+  all = false,
+): { restore: () => void; release: () => void } {
   const trained = new Set(parameters);
   // Clones share the variables' data: no copy; the old values just stay alive until released.
   const saved = Object.values(tf.engine().registeredVariables)
@@ -165,13 +190,21 @@ export function snapshotVariables(parameters: tf.Variable[] = [], all = false): 
  * bound from the parameters' shapes; when that is not clearly below the limit, the bytes of one step on
  * 64 and on 128 examples are measured (the loss's assignments undone) and extrapolated.
  */
-export function checkBatchFits(where: string, what: string, rows: number, loss: LossFn, data: Dataset,
-  parameters: tf.Variable[] | undefined, compiled: boolean): void {
+export function checkBatchFits(
+  where: string,
+  what: string,
+  rows: number,
+  loss: LossFn,
+  data: Dataset,
+  parameters: tf.Variable[] | undefined,
+  compiled: boolean,
+): void {
   const { backend, total, backendName } = limits();
   const r = indexRange(data);
   // Without the trained parameters (evaluation), every variable there is: a larger bound, never a smaller one.
   const widths = (parameters ?? Object.values(tf.engine().registeredVariables)).filter((p) => !p.isDisposed);
-  const width = data.blockSize * (Math.max(r.maxX, r.maxY) + 1) +
+  const width =
+    data.blockSize * (Math.max(r.maxX, r.maxY) + 1) +
     widths.reduce((n, p) => n + (p.rank === 2 ? p.shape[1]! : p.size), 0);
   const bound = 4 * width * BOUND_FACTOR;
   const have = tf.memory().numBytes;
@@ -180,20 +213,29 @@ export function checkBatchFits(where: string, what: string, rows: number, loss: 
   const measure = (n: number) => {
     const ix = Int32Array.from({ length: n }, (_, i) => i % data.size);
     const T = data.blockSize;
-    const X = tf.tensor2d(Int32Array.from(Array.from(ix).flatMap((row) => Array.from(data.X.subarray(row * T, row * T + T)))), [n, T], 'int32');
-    const Y = tf.tensor1d(Int32Array.from(ix, (row) => data.Y[row]), 'int32');
+    const X = tf.tensor2d(
+      Int32Array.from(Array.from(ix).flatMap((row) => Array.from(data.X.subarray(row * T, row * T + T)))),
+      [n, T],
+      'int32',
+    );
+    const Y = tf.tensor1d(
+      Int32Array.from(ix, (row) => data.Y[row]),
+      'int32',
+    );
     const side = snapshotVariables(parameters, true);
     try {
-      return peakBytes(() => tf.tidy(() => {
-        withData(data, () => {
-          if (parameters) {
-            const { value, grads } = tf.variableGrads(() => loss(X, Y, true), parameters);
-            tf.dispose([value, grads]);
-          } else {
-            loss(X, Y, false).dispose();
-          }
-        });
-      }));
+      return peakBytes(() =>
+        tf.tidy(() => {
+          withData(data, () => {
+            if (parameters) {
+              const { value, grads } = tf.variableGrads(() => loss(X, Y, true), parameters);
+              tf.dispose([value, grads]);
+            } else {
+              loss(X, Y, false).dispose();
+            }
+          });
+        }),
+      );
     } finally {
       side.restore();
       tf.dispose([X, Y]);
@@ -203,13 +245,19 @@ export function checkBatchFits(where: string, what: string, rows: number, loss: 
   const perRow = Math.max(0, (measure(128) - small) / 64);
   const needBackend = (small + (rows - 64) * perRow) * MARGIN;
   const needTotal = needBackend + (compiled ? COMPILED_EXTRA * rows * perRow : 0);
-  const fits = (n: number) => (small + (n - 64) * perRow) * MARGIN <= backend &&
+  const fits = (n: number) =>
+    (small + (n - 64) * perRow) * MARGIN <= backend &&
     (small + (n - 64) * perRow) * MARGIN + (compiled ? COMPILED_EXTRA * n * perRow : 0) <= total;
   if (fits(rows)) return;
   let most = 64;
   for (let step = 2 ** 24; step >= 1; step /= 2) if (fits(most + step)) most += step;
-  const which = needBackend > backend ? `the ${backendName} backend can hold ${GiB(backend)}` : `this machine has ${GiB(total / 0.8)} of memory`;
-  throw new ArgumentError(`${where}: ${what} must be at most ${most.toLocaleString('en')} for this network, got ${describe(rows)}: ` +
-    `a step on ${rows.toLocaleString('en')} examples needs about ${GiB(Math.max(needBackend, needTotal))} ` +
-    `(${Math.round(perRow / 1024)} KB per example, measured on a step of 128), and ${which}. Nothing was allocated.`);
+  const which =
+    needBackend > backend
+      ? `the ${backendName} backend can hold ${GiB(backend)}`
+      : `this machine has ${GiB(total / 0.8)} of memory`;
+  throw new ArgumentError(
+    `${where}: ${what} must be at most ${most.toLocaleString('en')} for this network, got ${describe(rows)}: ` +
+      `a step on ${rows.toLocaleString('en')} examples needs about ${GiB(Math.max(needBackend, needTotal))} ` +
+      `(${Math.round(perRow / 1024)} KB per example, measured on a step of 128), and ${which}. Nothing was allocated.`,
+  );
 }

@@ -54,10 +54,14 @@ export function watchInterrupt(): InterruptWatch {
   let outsideVm = false;
   let listening = false;
   let stopped = false;
-  const notify = () => { asked = true; };
+  const notify = () => {
+    asked = true;
+  };
   // Nothing is installed from this callback: if the cell's synchronous part is cut short by an
   // interrupt (its `finally` blocks do not run then), no listener is left behind.
-  const tick = setImmediate(() => { outsideVm = true; });
+  const tick = setImmediate(() => {
+    outsideVm = true;
+  });
   return {
     requested() {
       if (outsideVm && !listening && !stopped) {

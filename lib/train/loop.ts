@@ -76,8 +76,8 @@ export function allOf(data: Dataset): { X: tf.Tensor2D; Y: tf.Tensor1D } {
  * takes one send at a time and fails if a loop never yields), and an interrupt can arrive.
  * (A browser has no setImmediate: there a zero timeout does the same.)
  */
-const yieldToEventLoop = () => new Promise<void>((resolve) =>
-  (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+const yieldToEventLoop = () =>
+  new Promise<void>((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 
 export interface StepResult {
   /** The minibatch loss of this step. */
@@ -93,25 +93,36 @@ function stopOnNonFinite(loss: number, lr: number, step?: number): void {
   if (Number.isFinite(loss)) return;
   const at = step === undefined ? '' : ` at step ${step}`;
   const state = step === undefined ? 'before this step' : step === 0 ? 'before training' : `after step ${step - 1}`;
-  throw new Error(`The loss is ${loss}${at} (learning rate ${lr}): training stopped before this step's update. ` +
-    `Every parameter and buffer (running statistics included) holds its value from ${state}. ` +
-    'Lower the learning rate or check the initialisation.');
+  throw new Error(
+    `The loss is ${loss}${at} (learning rate ${lr}): training stopped before this step's update. ` +
+      `Every parameter and buffer (running statistics included) holds its value from ${state}. ` +
+      'Lower the learning rate or check the initialisation.',
+  );
 }
 
 /**
  * The arguments `train` and `sgdStep` share, checked before anything is allocated (`where` names the
  * function): parameters, loss, data, generator, and a batch size that fits in the backend's memory.
  */
-function checkTrainingArguments(where: string, o: { parameters: tf.Variable[]; loss: LossFn; data: Dataset; generator: Generator },
-  batchSize: number): void {
+function checkTrainingArguments(
+  where: string,
+  o: { parameters: tf.Variable[]; loss: LossFn; data: Dataset; generator: Generator },
+  batchSize: number,
+): void {
   checkOptions(where, o);
-  if (!Array.isArray(o.parameters) || o.parameters.length === 0 || !o.parameters.every((p) => p instanceof tf.Variable)) {
+  if (
+    !Array.isArray(o.parameters) ||
+    o.parameters.length === 0 ||
+    !o.parameters.every((p) => p instanceof tf.Variable)
+  ) {
     fail(where, 'parameters', o.parameters, 'a non-empty array of tf.Variable (mm.parameter, or net.parameters())');
   }
   const gone = o.parameters.findIndex((p) => p.isDisposed);
   if (gone >= 0) {
-    throw new ArgumentError(`${where}: parameters[${gone}] (${o.parameters[gone].name}) was disposed: ` +
-      'train the parameters of a network that is still there (build it again after dispose()).');
+    throw new ArgumentError(
+      `${where}: parameters[${gone}] (${o.parameters[gone].name}) was disposed: ` +
+        'train the parameters of a network that is still there (build it again after dispose()).',
+    );
   }
   checkFunction(where, 'loss', o.loss, 'a function (X, Y, training) => the scalar loss');
   checkDataset(where, 'data', o.data);
@@ -127,8 +138,15 @@ function checkTrainingArguments(where: string, o: { parameters: tf.Variable[]; l
  * when it returns.
  */
 export function sgdStep(options: {
-  parameters: tf.Variable[]; loss: LossFn; data: Dataset; generator: Generator; lr: number;
-  batchSize?: number; step?: number; updateRatios?: boolean; keepGrads?: boolean;
+  parameters: tf.Variable[];
+  loss: LossFn;
+  data: Dataset;
+  generator: Generator;
+  lr: number;
+  batchSize?: number;
+  step?: number;
+  updateRatios?: boolean;
+  keepGrads?: boolean;
   /** The minibatch's rows, when already drawn. */
   ix?: Int32Array;
 }): StepResult {
@@ -139,7 +157,8 @@ export function sgdStep(options: {
   checkDataset(where, 'data', options.data);
   const { ix } = options;
   if (ix !== undefined) {
-    if (!(ix instanceof Int32Array) || ix.length === 0) fail(where, 'ix', ix, 'an Int32Array of at least one row index');
+    if (!(ix instanceof Int32Array) || ix.length === 0)
+      fail(where, 'ix', ix, 'an Int32Array of at least one row index');
     const bad = ix.findIndex((r) => r < 0 || r >= options.data.size);
     if (bad >= 0) fail(where, `ix[${bad}]`, ix[bad], `a row of the data set, from 0 to ${options.data.size - 1}`);
   }
@@ -157,7 +176,12 @@ export interface StepWithGrads extends StepResult {
  * done) and its row of update:data ratios: what the lecture's cells see after `if i >= 1000: break`.
  */
 export function sgdStepKeepingGrads(options: {
-  parameters: tf.Variable[]; loss: LossFn; data: Dataset; generator: Generator; lr: number; batchSize?: number;
+  parameters: tf.Variable[];
+  loss: LossFn;
+  data: Dataset;
+  generator: Generator;
+  lr: number;
+  batchSize?: number;
 }): StepWithGrads {
   return sgdStep({ ...options, updateRatios: true, keepGrads: true }) as StepWithGrads;
 }
@@ -202,7 +226,9 @@ function stepEagerly(options: Parameters<typeof sgdStep>[0], ix: Int32Array, res
     if (options.updateRatios) {
       // Computed here from the values: a copy out of the backend is cheaper than a dozen small tensor
       // operations per parameter.
-      result.ud = parameters.map((p) => Math.log10((Math.abs(lr) * stdOf(grads[p.name].dataSync())) / stdOf(p.dataSync())));
+      result.ud = parameters.map((p) =>
+        Math.log10((Math.abs(lr) * stdOf(grads[p.name].dataSync())) / stdOf(p.dataSync())),
+      );
     }
     if (options.keepGrads) {
       Object.values(grads).forEach((g) => tf.keep(g));
@@ -212,7 +238,13 @@ function stepEagerly(options: Parameters<typeof sgdStep>[0], ix: Int32Array, res
 }
 
 /** The compiled step of `loss` for minibatches like `ix` (traced on it when new). */
-function stepFor(loss: LossFn, data: Dataset, ix: Int32Array, parameters?: tf.Variable[], training = true): CompiledStep {
+function stepFor(
+  loss: LossFn,
+  data: Dataset,
+  ix: Int32Array,
+  parameters?: tf.Variable[],
+  training = true,
+): CompiledStep {
   // Traced anew for data with other indices: the trace is where embed and crossEntropy check them.
   const r = indexRange(data);
   const extraKey = `${r.maxX},${r.maxY}`;
@@ -258,7 +290,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   checkInteger(where, 'steps', steps, 0);
   checkFunction(where, 'learningRate', learningRate, 'a function of the step, e.g. (i) => (i < 100000 ? 0.1 : 0.01)');
   const printEvery = checkInteger(where, 'printEvery', options.printEvery ?? 10000, 0);
-  if (options.afterStep !== undefined) checkFunction(where, 'afterStep', options.afterStep, 'a function (step, loss) => void');
+  if (options.afterStep !== undefined)
+    checkFunction(where, 'afterStep', options.afterStep, 'a function (step, loss) => void');
   checkTrainingArguments(where, options, batchSize);
   noteTraining(parameters);
   const progress = new Progress(steps, options.progress ?? true);
@@ -273,7 +306,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   try {
     for (let i = 0; i < steps; i++) {
       const lr = learningRate(i);
-      if (!Number.isFinite(lr)) fail(where, `learningRate(${i})`, lr, 'a finite number (the learning rate of that step)');
+      if (!Number.isFinite(lr))
+        fail(where, `learningRate(${i})`, lr, 'a finite number (the learning rate of that step)');
       const ix = generator.randint(0, data.size, [batchSize]);
       let value: number, ratios: number[] | undefined;
       if (compiled) {
@@ -286,8 +320,17 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         ratios = step.update(lr, options.trackUpdateRatios ?? false);
         if (options.afterStep) step.publish();
       } else {
-        ({ loss: value, ud: ratios } = stepOnce({ parameters, loss, data, generator, lr, batchSize, step: i,
-          updateRatios: options.trackUpdateRatios, ix }));
+        ({ loss: value, ud: ratios } = stepOnce({
+          parameters,
+          loss,
+          data,
+          generator,
+          lr,
+          batchSize,
+          step: i,
+          updateRatios: options.trackUpdateRatios,
+          ix,
+        }));
       }
       if (ratios) ud.push(ratios);
       if (i === 0) noteFirstLoss(parameters, value);
@@ -297,7 +340,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const shown = progress.update(i, value, i === steps - 1);
       options.afterStep?.(i, value);
       if (printed || shown) await yieldToEventLoop();
-      if (interrupt?.requested()) throw new Error(`Interrupted after step ${i}: the parameters are those after that step.`);
+      if (interrupt?.requested())
+        throw new Error(`Interrupted after step ${i}: the parameters are those after that step.`);
     }
   } finally {
     interrupt?.stop();
@@ -361,16 +405,25 @@ export function evaluate(loss: LossFn, data: Dataset, chunk = EVAL_ROWS): number
  * deviations are combined in float64 (Chan et al.'s pairwise formula), so the result is as exact as in
  * one piece.
  */
-export function meanStdOver(f: (X: tf.Tensor2D) => tf.Tensor, data: Dataset, chunk = EVAL_ROWS): { mean: tf.Tensor2D; std: tf.Tensor2D } {
+export function meanStdOver(
+  f: (X: tf.Tensor2D) => tf.Tensor,
+  data: Dataset,
+  chunk = EVAL_ROWS,
+): { mean: tf.Tensor2D; std: tf.Tensor2D } {
   const where = 'meanStdOver';
-  checkFunction(where, 'f', f, 'a function (X [rows, blockSize]) => a tensor [rows, columns], e.g. (X) => mm.embed(C, X).matMul(W1)');
+  checkFunction(
+    where,
+    'f',
+    f,
+    'a function (X [rows, blockSize]) => a tensor [rows, columns], e.g. (X) => mm.embed(C, X).matMul(W1)',
+  );
   checkDataset(where, 'data', data);
   checkInteger(where, 'chunk', chunk, 1);
   if (data.size < 2) throw new ArgumentError(`${where}: data has 1 example: an unbiased std needs at least 2.`);
   const T = data.blockSize;
   let count = 0;
   let mean: Float64Array | undefined;
-  let m2: Float64Array | undefined;   // the sum of squared deviations from the mean, per column
+  let m2: Float64Array | undefined; // the sum of squared deviations from the mean, per column
   for (let start = 0; start < data.size; start += chunk) {
     const n = Math.min(chunk, data.size - start);
     const [chunkMean, chunkM2] = tf.tidy(() => {
@@ -387,13 +440,15 @@ export function meanStdOver(f: (X: tf.Tensor2D) => tf.Tensor, data: Dataset, chu
       m2 = Float64Array.from(chunkM2);
     } else {
       if (chunkMean.length !== mean.length) {
-        throw new ArgumentError(`${where}: f(X) gave ${chunkMean.length} columns for rows ${start} to ${start + n - 1}, ` +
-          `but ${mean.length} for the first rows: f must give the same columns for every row.`);
+        throw new ArgumentError(
+          `${where}: f(X) gave ${chunkMean.length} columns for rows ${start} to ${start + n - 1}, ` +
+            `but ${mean.length} for the first rows: f must give the same columns for every row.`,
+        );
       }
       for (let j = 0; j < mean.length; j++) {
         const delta = chunkMean[j] - mean[j];
-        mean[j] += delta * n / (count + n);
-        m2[j] += chunkM2[j] + delta * delta * count * n / (count + n);
+        mean[j] += (delta * n) / (count + n);
+        m2[j] += chunkM2[j] + (delta * delta * count * n) / (count + n);
       }
     }
     count += n;
@@ -401,6 +456,9 @@ export function meanStdOver(f: (X: tf.Tensor2D) => tf.Tensor, data: Dataset, chu
   const columns = mean!.length;
   return {
     mean: tf.tensor2d(Float32Array.from(mean!), [1, columns]),
-    std: tf.tensor2d(Float32Array.from(m2!, (s) => Math.sqrt(s / (count - 1))), [1, columns]),
+    std: tf.tensor2d(
+      Float32Array.from(m2!, (s) => Math.sqrt(s / (count - 1))),
+      [1, columns],
+    ),
   };
 }

@@ -26,8 +26,13 @@ const PREFERRED = [PLOTLY_MIME, 'text/html', 'image/svg+xml', 'text/markdown', '
  * a JSON MIME type (`...+json`) carries an object, as Jupyter's protocol wants; tslab's declaration
  * says only `string | Uint8Array`, hence this narrower view of the same function.
  */
-interface TslabDisplay { raw(contentType: string, value: string | object): void }
-interface TslabPublic { display: TslabDisplay; newDisplay(): TslabDisplay }
+interface TslabDisplay {
+  raw(contentType: string, value: string | object): void;
+}
+interface TslabPublic {
+  display: TslabDisplay;
+  newDisplay(): TslabDisplay;
+}
 
 let tslab: TslabPublic | null | undefined;
 
@@ -52,7 +57,8 @@ export function inNotebook(): boolean {
 /** The entry of `bundle` a notebook shows: [MIME type, value]. */
 export function preferredEntry(bundle: MimeBundle): [string, string | object] {
   const type = PREFERRED.find((t) => bundle[t] !== undefined) ?? Object.keys(bundle)[0];
-  if (type === undefined) throw new Error('display: the bundle is empty ({}); give at least one MIME type, e.g. { "text/plain": "..." }.');
+  if (type === undefined)
+    throw new Error('display: the bundle is empty ({}); give at least one MIME type, e.g. { "text/plain": "..." }.');
   return [type, bundle[type]];
 }
 
@@ -125,8 +131,14 @@ export function formatShown(value: number, digits: number): string {
   return Math.abs(value) < 0.5 * 10 ** -digits ? value.toExponential(1) : value.toFixed(digits);
 }
 
-const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-const unescapeHtml = (s: string) => s.replace(/&quot;/g, '"').replace(/&gt;/g, '>').replace(/&lt;/g, '<').replace(/&amp;/g, '&');
+const escapeHtml = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const unescapeHtml = (s: string) =>
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&gt;/g, '>')
+    .replace(/&lt;/g, '<')
+    .replace(/&amp;/g, '&');
 
 /**
  * The bundle of `show(label, value, digits)`: `text/plain` as the learner reads it (`label: 3.2958`, or
@@ -135,7 +147,8 @@ const unescapeHtml = (s: string) => s.replace(/&quot;/g, '"').replace(/&gt;/g, '
  * must be read first, with `mm.num` or `mm.item`), digits an integer from 0 to 20.
  */
 export function valuesBundle(label: string, value: ShownValue, digits = 4): MimeBundle {
-  if (typeof label !== 'string' || label.trim() === '') fail('show', 'label', label, "a non-empty string, e.g. 'expected loss'");
+  if (typeof label !== 'string' || label.trim() === '')
+    fail('show', 'label', label, "a non-empty string, e.g. 'expected loss'");
   checkInteger('show', 'digits', digits, 0, 20);
   let text: string;
   if (typeof value === 'number') {
@@ -144,14 +157,24 @@ export function valuesBundle(label: string, value: ShownValue, digits = 4): Mime
   } else {
     const proto = value !== null && typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
     if ((proto !== Object.prototype && proto !== null) || Object.keys(value).length === 0) {
-      fail('show', `the value of '${label}'`, value, `${SHOW_ALLOWED}${isTensor(value) ? ' (read a tensor first: mm.num(() => t), mm.item(t))' : ''}`);
+      fail(
+        'show',
+        `the value of '${label}'`,
+        value,
+        `${SHOW_ALLOWED}${isTensor(value) ? ' (read a tensor first: mm.num(() => t), mm.item(t))' : ''}`,
+      );
     }
     for (const [name, v] of Object.entries(value)) checkFinite('show', `'${name}' of '${label}'`, v);
-    text = Object.entries(value).map(([name, v]) => `${name} ${formatShown(v, digits)}`).join(', ');
+    text = Object.entries(value)
+      .map(([name, v]) => `${name} ${formatShown(v, digits)}`)
+      .join(', ');
   }
   const values = JSON.stringify({ [label]: value });
   const plain = `${label}: ${text}`;
-  return { 'text/html': `<pre class="${VALUES_CLASS}" data-values="${escapeHtml(values)}">${escapeHtml(plain)}</pre>`, 'text/plain': plain };
+  return {
+    'text/html': `<pre class="${VALUES_CLASS}" data-values="${escapeHtml(values)}">${escapeHtml(plain)}</pre>`,
+    'text/plain': plain,
+  };
 }
 
 /** The values of an output `show(label, value)` displayed (its text/html), or undefined for any other HTML. */
@@ -175,7 +198,8 @@ export function showValue(label: string, value: ShownValue, digits = 4): void {
 export function showTable(rows: (string | number)[][], caption?: string): void {
   const esc = (s: string | number) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
   const [head, ...body] = rows;
-  const html = `<table>${caption ? `<caption>${esc(caption)}</caption>` : ''}` +
+  const html =
+    `<table>${caption ? `<caption>${esc(caption)}</caption>` : ''}` +
     `<thead><tr>${head.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead>` +
     `<tbody>${body.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
   display({ 'text/html': html, 'text/plain': tableText(rows, caption) });

@@ -26,7 +26,8 @@ export function titleOf(fig: Figure): string {
  * and pages, whose bulk is figure data.
  */
 export function compactNumbers(value: unknown): unknown {
-  if (typeof value === 'number') return Number.isInteger(value) || !Number.isFinite(value) ? value : Number(value.toPrecision(6));
+  if (typeof value === 'number')
+    return Number.isInteger(value) || !Number.isFinite(value) ? value : Number(value.toPrecision(6));
   if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number>, compactNumbers);
   if (Array.isArray(value)) return value.map(compactNumbers);
   if (value !== null && typeof value === 'object') {
@@ -38,11 +39,16 @@ export function compactNumbers(value: unknown): unknown {
 /** The figure as sent: the project's default height, margins and config under the figure's own. */
 export function figureJson(fig: Figure): Required<Figure> {
   if (!fig || !Array.isArray(fig.data)) {
-    throw new Error(`show: fig.data must be an array of traces, got ${fig === null || fig === undefined ? fig : typeof fig.data}.`);
+    throw new Error(
+      `show: fig.data must be an array of traces, got ${fig === null || fig === undefined ? fig : typeof fig.data}.`,
+    );
   }
   return {
     data: compactNumbers(fig.data) as object[],
-    layout: compactNumbers({ height: 420, margin: { t: 40, r: 20, b: 50, l: 60 }, ...fig.layout }) as Record<string, unknown>,
+    layout: compactNumbers({ height: 420, margin: { t: 40, r: 20, b: 50, l: 60 }, ...fig.layout }) as Record<
+      string,
+      unknown
+    >,
     config: { responsive: true, displaylogo: false, ...fig.config },
   };
 }

@@ -68,8 +68,12 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 export function lossChartSvg(buckets: LossBuckets): string {
   const [W, H, left, right, top, bottom] = [640, 220, 56, 16, 28, 34];
   const { x, y } = buckets.means(true);
-  let lo = Math.min(...y), hi = Math.max(...y);
-  if (!(hi - lo > 1e-6)) { lo -= 0.05; hi += 0.05; }
+  let lo = Math.min(...y),
+    hi = Math.max(...y);
+  if (!(hi - lo > 1e-6)) {
+    lo -= 0.05;
+    hi += 0.05;
+  }
   const pad = (hi - lo) * 0.05;
   [lo, hi] = [lo - pad, hi + pad];
   const px = (v: number) => fmt(left + (v / Math.max(1, buckets.steps - 1)) * (W - left - right));
@@ -78,28 +82,47 @@ export function lossChartSvg(buckets: LossBuckets): string {
   const yTicks = [hi - pad, (hi + lo) / 2, lo + pad];
   const text = (tx: number, ty: number, s: string, anchor = 'start') =>
     `<text x="${tx}" y="${ty}" text-anchor="${anchor}">${esc(s)}</text>`;
-  return `<svg xmlns="http://www.w3.org/2000/svg" class="makemore-live-loss" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" ` +
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" class="makemore-live-loss" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" ` +
     'font-family="sans-serif" font-size="12" fill="#444">' +
-    text(left, 16, `log10(loss), mean of each ${buckets.size.toLocaleString('en')} steps: ` +
-      `${buckets.length.toLocaleString('en')} of ${buckets.steps.toLocaleString('en')} steps`) +
+    text(
+      left,
+      16,
+      `log10(loss), mean of each ${buckets.size.toLocaleString('en')} steps: ` +
+        `${buckets.length.toLocaleString('en')} of ${buckets.steps.toLocaleString('en')} steps`,
+    ) +
     `<path d="M${left},${top} V${H - bottom} H${W - right}" stroke="#888" fill="none"/>` +
     yTicks.map((v) => text(left - 6, py(v) + 4, v.toFixed(3), 'end')).join('') +
-    text(left, H - bottom + 16, '0', 'middle') + text(W - right, H - bottom + 16, buckets.steps.toLocaleString('en'), 'end') +
+    text(left, H - bottom + 16, '0', 'middle') +
+    text(W - right, H - bottom + 16, buckets.steps.toLocaleString('en'), 'end') +
     text((left + W - right) / 2, H - 4, 'step', 'middle') +
     `<polyline points="${points}" fill="none" stroke="#1f77b4" stroke-width="2"/>` +
     (x.length === 1 ? `<circle cx="${px(x[0])}" cy="${py(y[0])}" r="3" fill="#1f77b4"/>` : '') +
-    '</svg>';
+    '</svg>'
+  );
 }
 
 /** The final chart as a Plotly figure. */
 export function lossChartFigure(buckets: LossBuckets): Figure {
   const { x, y } = buckets.means();
   return {
-    data: [{ type: 'scatter', mode: 'lines+markers', name: `mean of each ${buckets.size} steps`, x, y,
-      line: { color: '#1f77b4', width: 2 }, marker: { size: 4 } }],
+    data: [
+      {
+        type: 'scatter',
+        mode: 'lines+markers',
+        name: `mean of each ${buckets.size} steps`,
+        x,
+        y,
+        line: { color: '#1f77b4', width: 2 },
+        marker: { size: 4 },
+      },
+    ],
     layout: {
-      title: { text: `Training loss: log10, mean of each ${buckets.size.toLocaleString('en')} steps` }, height: 320, meta: LIVE_CHART_META,
-      xaxis: { title: { text: 'step' }, range: [0, buckets.steps - 1] }, yaxis: { title: { text: 'log10(loss)' } },
+      title: { text: `Training loss: log10, mean of each ${buckets.size.toLocaleString('en')} steps` },
+      height: 320,
+      meta: LIVE_CHART_META,
+      xaxis: { title: { text: 'step' }, range: [0, buckets.steps - 1] },
+      yaxis: { title: { text: 'log10(loss)' } },
     },
   };
 }
@@ -120,7 +143,9 @@ export class LiveLossChart {
   /** Show the chart so far (an SVG); false if the kernel's socket was busy (see LiveOutput). */
   show(final: boolean): boolean {
     if (this.buckets.length === 0) return true;
-    return this.output.update(final ? figureBundle(lossChartFigure(this.buckets)) : { 'image/svg+xml': lossChartSvg(this.buckets) });
+    return this.output.update(
+      final ? figureBundle(lossChartFigure(this.buckets)) : { 'image/svg+xml': lossChartSvg(this.buckets) },
+    );
   }
 
   /** Show the final Plotly figure, trying again shortly if the socket is busy. */

@@ -73,8 +73,12 @@ export function parameterLabel(name: string, p: tf.Tensor): string {
 }
 
 /** Picture 3: the gradients of the 2-D parameters (C and the Linear weights). */
-export function parameterPicture(parameters: tf.Variable[], names: string[], grads: tf.NamedTensorMap,
-  title = 'weights gradient distribution'): Picture {
+export function parameterPicture(
+  parameters: tf.Variable[],
+  names: string[],
+  grads: tf.NamedTensorMap,
+  title = 'weights gradient distribution',
+): Picture {
   const lines: string[] = [];
   const series: plots.HistogramSeries[] = [];
   parameters.forEach((p, k) => {
@@ -88,8 +92,12 @@ export function parameterPicture(parameters: tf.Variable[], names: string[], gra
 }
 
 /** Picture 4: the update:data ratio of the 2-D parameters over the steps, with the guide at -3. */
-export function updatePicture(ud: number[][], parameters: tf.Variable[], names: string[],
-  title = 'update:data ratio over time'): Figure {
+export function updatePicture(
+  ud: number[][],
+  parameters: tf.Variable[],
+  names: string[],
+  title = 'update:data ratio over time',
+): Figure {
   const labels = parameters.map((p, k) => parameterLabel(names[k], p));
   return plots.updateRatios(ud, labels, { title, only: (_, k) => parameters[k].rank === 2 });
 }

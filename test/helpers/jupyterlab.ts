@@ -33,15 +33,33 @@ export async function startLab(root: string): Promise<Lab> {
   const token = crypto.randomBytes(12).toString('hex');
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'makemore-jupyter-'));
   const env = jupyterEnv({
-    JUPYTER_CONFIG_DIR: path.join(home, 'config'), JUPYTER_DATA_DIR: path.join(home, 'data'),
+    JUPYTER_CONFIG_DIR: path.join(home, 'config'),
+    JUPYTER_DATA_DIR: path.join(home, 'data'),
     JUPYTER_RUNTIME_DIR: path.join(home, 'runtime'),
   });
-  const proc: ChildProcess = spawn(venvBin('jupyter'), ['lab', '--no-browser', '--ip=127.0.0.1', `--port=${port}`,
-    `--IdentityProvider.token=${token}`, `--ServerApp.root_dir=${root}`, '--LabApp.news_url=', '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate',
-    '--expose-app-in-browser', ...(process.getuid?.() === 0 ? ['--allow-root'] : [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc: ChildProcess = spawn(
+    venvBin('jupyter'),
+    [
+      'lab',
+      '--no-browser',
+      '--ip=127.0.0.1',
+      `--port=${port}`,
+      `--IdentityProvider.token=${token}`,
+      `--ServerApp.root_dir=${root}`,
+      '--LabApp.news_url=',
+      '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate',
+      '--expose-app-in-browser',
+      ...(process.getuid?.() === 0 ? ['--allow-root'] : []),
+    ],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let log = '';
-  proc.stdout!.on('data', (d) => { log += d; });
-  proc.stderr!.on('data', (d) => { log += d; });
+  proc.stdout!.on('data', (d) => {
+    log += d;
+  });
+  proc.stderr!.on('data', (d) => {
+    log += d;
+  });
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60000;
   for (;;) {
@@ -49,7 +67,9 @@ export async function startLab(root: string): Promise<Lab> {
     try {
       const r = await fetch(`${base}/api/status?token=${token}`);
       if (r.ok) break;
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     if (Date.now() > deadline) throw new Error(`JupyterLab did not start in 60 s:\n${log}`);
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -58,11 +78,22 @@ export async function startLab(root: string): Promise<Lab> {
     url: (p: string) => `${base}${p}${p.includes('?') ? '&' : '?'}token=${token}`,
     stop: async () => {
       // A clean stop: the server's own shutdown endpoint, which also shuts the kernels down.
-      await fetch(`${base}/api/shutdown`, { method: 'POST', headers: { Authorization: `token ${token}` } }).catch(() => undefined);
+      await fetch(`${base}/api/shutdown`, { method: 'POST', headers: { Authorization: `token ${token}` } }).catch(
+        () => undefined,
+      );
       const code = await new Promise<number | null>((resolve) => {
-        const timer = setTimeout(() => { proc.kill('SIGKILL'); resolve(null); }, 20000);
-        proc.on('exit', (c) => { clearTimeout(timer); resolve(c); });
-        if (proc.exitCode !== null) { clearTimeout(timer); resolve(proc.exitCode); }
+        const timer = setTimeout(() => {
+          proc.kill('SIGKILL');
+          resolve(null);
+        }, 20000);
+        proc.on('exit', (c) => {
+          clearTimeout(timer);
+          resolve(c);
+        });
+        if (proc.exitCode !== null) {
+          clearTimeout(timer);
+          resolve(proc.exitCode);
+        }
       });
       fs.rmSync(home, { recursive: true, force: true });
       return code;

@@ -21,7 +21,8 @@ let lab: Lab;
 let page: Page;
 const problems: string[] = [];
 const NOTEBOOK = '00-data.ipynb';
-const inGit = spawnSync('git', ['rev-parse', '--is-inside-work-tree'], { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() === 'true';
+const inGit =
+  spawnSync('git', ['rev-parse', '--is-inside-work-tree'], { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() === 'true';
 const LIVE = 'live-loss.ipynb';
 const INTERRUPT = 'interrupt.ipynb';
 
@@ -33,23 +34,54 @@ before(async () => {
   fs.copyFileSync(path.join(ROOT, 'notebooks', NOTEBOOK), path.join(root, NOTEBOOK));
   // A notebook that trains for several seconds, with the kernel spec of the project's notebooks.
   const { metadata } = JSON.parse(fs.readFileSync(path.join(ROOT, 'notebooks', NOTEBOOK), 'utf8'));
-  const cell = (source: string, i: number) => ({ id: `c${i}`, cell_type: 'code', metadata: {}, execution_count: null, outputs: [], source });
-  fs.writeFileSync(path.join(root, LIVE), JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata, cells: [
-    "import * as mm from './lib/index';\nawait mm.initBackend();\nconst split = mm.splitDataset(await mm.loadNames(), 3, 42);\n" +
-      "const net = mm.stageNetwork('batchnorm', new mm.Generator(2147483647));",
-    'const run = await mm.train({ parameters: net.parameters, loss: net.loss, data: split.train, steps: 30000, learningRate: () => 0.1,\n' +
-      '  generator: new mm.Generator(1), printEvery: 0 });',
-  ].map(cell) }, null, 1));
+  const cell = (source: string, i: number) => ({
+    id: `c${i}`,
+    cell_type: 'code',
+    metadata: {},
+    execution_count: null,
+    outputs: [],
+    source,
+  });
+  fs.writeFileSync(
+    path.join(root, LIVE),
+    JSON.stringify(
+      {
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata,
+        cells: [
+          "import * as mm from './lib/index';\nawait mm.initBackend();\nconst split = mm.splitDataset(await mm.loadNames(), 3, 42);\n" +
+            "const net = mm.stageNetwork('batchnorm', new mm.Generator(2147483647));",
+          'const run = await mm.train({ parameters: net.parameters, loss: net.loss, data: split.train, steps: 30000, learningRate: () => 0.1,\n' +
+            '  generator: new mm.Generator(1), printEvery: 0 });',
+        ].map(cell),
+      },
+      null,
+      1,
+    ),
+  );
   // A notebook whose training would run for minutes, to interrupt; its last cell reads the parameters.
-  fs.writeFileSync(path.join(root, INTERRUPT), JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata, cells: [
-    "import * as mm from './lib/index';\nawait mm.initBackend();\nconst split = mm.splitDataset(await mm.loadNames(), 3, 42);\n" +
-      "const net = mm.stageNetwork('batchnorm', new mm.Generator(2147483647));\nconsole.log(`before: W1[0][0] = ${net.parameters[1].dataSync()[0].toFixed(6)}`);",
-    'const run = await mm.train({ parameters: net.parameters, loss: net.loss, data: split.train, steps: 1000000, learningRate: () => 0.1,\n' +
-      '  generator: new mm.Generator(1), printEvery: 0 });',
-    "const values = net.parameters.flatMap((p) => Array.from(p.dataSync()));\n" +
-      "console.log(`after: W1[0][0] = ${net.parameters[1].dataSync()[0].toFixed(6)}, all ${values.length} finite: ${values.every(Number.isFinite)}, ` +\n" +
-      "  `dev loss ${mm.evaluate(net.loss, split.dev).toFixed(4)}`);",
-  ].map(cell) }, null, 1));
+  fs.writeFileSync(
+    path.join(root, INTERRUPT),
+    JSON.stringify(
+      {
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata,
+        cells: [
+          "import * as mm from './lib/index';\nawait mm.initBackend();\nconst split = mm.splitDataset(await mm.loadNames(), 3, 42);\n" +
+            "const net = mm.stageNetwork('batchnorm', new mm.Generator(2147483647));\nconsole.log(`before: W1[0][0] = ${net.parameters[1].dataSync()[0].toFixed(6)}`);",
+          'const run = await mm.train({ parameters: net.parameters, loss: net.loss, data: split.train, steps: 1000000, learningRate: () => 0.1,\n' +
+            '  generator: new mm.Generator(1), printEvery: 0 });',
+          'const values = net.parameters.flatMap((p) => Array.from(p.dataSync()));\n' +
+            'console.log(`after: W1[0][0] = ${net.parameters[1].dataSync()[0].toFixed(6)}, all ${values.length} finite: ${values.every(Number.isFinite)}, ` +\n' +
+            '  `dev loss ${mm.evaluate(net.loss, split.dev).toFixed(4)}`);',
+        ].map(cell),
+      },
+      null,
+      1,
+    ),
+  );
   lab = await startLab(root);
   browser = await launch();
   page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
@@ -63,24 +95,38 @@ const cellCount = () => page.locator('.jp-Notebook .jp-CodeCell').count();
 
 async function waitIdle(timeout = 120000) {
   // Every code cell has run (a number in its prompt, no '*'), and the kernel is idle.
-  await page.waitForFunction(() => {
-    const prompts = Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')).map((p) => p.textContent ?? '');
-    const app = (window as unknown as { jupyterapp: { shell: { currentWidget: { sessionContext?: { session?: { kernel?: { status: string } } } } } } }).jupyterapp;
-    const status = app?.shell.currentWidget?.sessionContext?.session?.kernel?.status;
-    return prompts.length > 0 && prompts.every((p) => /\[\d+\]/.test(p)) && status === 'idle';
-  }, undefined, { timeout });
+  await page.waitForFunction(
+    () => {
+      const prompts = Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')).map(
+        (p) => p.textContent ?? '',
+      );
+      const app = (
+        window as unknown as {
+          jupyterapp: { shell: { currentWidget: { sessionContext?: { session?: { kernel?: { status: string } } } } } };
+        }
+      ).jupyterapp;
+      const status = app?.shell.currentWidget?.sessionContext?.session?.kernel?.status;
+      return prompts.length > 0 && prompts.every((p) => /\[\d+\]/.test(p)) && status === 'idle';
+    },
+    undefined,
+    { timeout },
+  );
 }
 
 async function openNotebook() {
   await page.goto(lab.url(`/lab/tree/${NOTEBOOK}`));
   await page.waitForSelector('.jp-Notebook .jp-CodeCell', { timeout: 60000 });
   // The kernel of the notebook's metadata (makemore-ts) starts by itself.
-  await page.waitForFunction(() => (window as any).jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle', undefined, { timeout: 60000 });
+  await page.waitForFunction(
+    () => (window as any).jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle',
+    undefined,
+    { timeout: 60000 },
+  );
 }
 
 test('run all cells from the menu: the kernel runs them and the Plotly figure is drawn', async () => {
   await openNotebook();
-  assert.ok(await cellCount() >= 6);
+  assert.ok((await cellCount()) >= 6);
   await page.click('.lm-MenuBar-itemLabel:text-is("Run")');
   await page.click('.lm-Menu-itemLabel:text-is("Run All Cells")');
   await waitIdle();
@@ -93,21 +139,31 @@ test('run all cells from the menu: the kernel runs them and the Plotly figure is
   await page.screenshot({ path: path.join(ROOT, 'dist', 'jupyterlab-00-data.png') });
 });
 
-test('saved after Run All, the notebook keeps its outputs on disk, and git sees no change (the nbstripout filter)', { skip: !inGit && 'not a git work tree' }, async () => {
-  await page.keyboard.press('Control+s');
-  await page.waitForFunction(() => !document.querySelector('.jp-mod-dirty'), undefined, { timeout: 30000 });
-  const saved = path.join(lab.root, NOTEBOOK);
-  assert.ok(fs.readFileSync(saved, 'utf8').includes('"output_type"'), 'the outputs are saved');
-  // What git would store for the saved file at notebooks/00-data.ipynb, against what it stores for the clean one.
-  const hash = (file: string) => execFileSync('git', ['hash-object', `--path=notebooks/${NOTEBOOK}`, file], { cwd: ROOT, encoding: 'utf8' }).trim();
-  assert.equal(hash(saved), hash(path.join(ROOT, 'notebooks', NOTEBOOK)));
-});
+test(
+  'saved after Run All, the notebook keeps its outputs on disk, and git sees no change (the nbstripout filter)',
+  { skip: !inGit && 'not a git work tree' },
+  async () => {
+    await page.keyboard.press('Control+s');
+    await page.waitForFunction(() => !document.querySelector('.jp-mod-dirty'), undefined, { timeout: 30000 });
+    const saved = path.join(lab.root, NOTEBOOK);
+    assert.ok(fs.readFileSync(saved, 'utf8').includes('"output_type"'), 'the outputs are saved');
+    // What git would store for the saved file at notebooks/00-data.ipynb, against what it stores for the clean one.
+    const hash = (file: string) =>
+      execFileSync('git', ['hash-object', `--path=notebooks/${NOTEBOOK}`, file], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      }).trim();
+    assert.equal(hash(saved), hash(path.join(ROOT, 'notebooks', NOTEBOOK)));
+  },
+);
 
 test('edit a cell and run it again: its output changes as expected', async () => {
   // JupyterLab renders only the cells in view: bring the cell that builds 'emma' into view first.
   await page.evaluate(async () => {
     const notebook = (window as any).jupyterapp.shell.currentWidget.content;
-    const index = notebook.widgets.findIndex((c: any) => c.model.sharedModel.getSource().includes("buildDataset(['emma']"));
+    const index = notebook.widgets.findIndex((c: any) =>
+      c.model.sharedModel.getSource().includes("buildDataset(['emma']"),
+    );
     notebook.activeCellIndex = index;
     await notebook.scrollToItem(index, 'center');
   });
@@ -116,7 +172,9 @@ test('edit a cell and run it again: its output changes as expected', async () =>
   await cell.locator('.cm-content').click();
   await page.keyboard.press('Control+a');
   // insertText, not type: typing would trigger the editor's auto-closed brackets.
-  await page.keyboard.insertText("const ava = mm.buildDataset(['ava'], blockSize, vocab);\nconsole.log(`${ava.size} examples from ava`);");
+  await page.keyboard.insertText(
+    "const ava = mm.buildDataset(['ava'], blockSize, vocab);\nconsole.log(`${ava.size} examples from ava`);",
+  );
   await page.keyboard.press('Shift+Enter');
   const edited = page.locator('.jp-Notebook .jp-CodeCell', { hasText: 'examples from ava' });
   await edited.locator('.jp-OutputArea', { hasText: '4 examples from ava' }).waitFor({ timeout: 60000 });
@@ -127,8 +185,10 @@ test('saved, closed and opened again, the notebook shows its figure without re-r
   await page.keyboard.press('Control+s');
   await page.waitForFunction(() => !document.querySelector('.jp-mod-dirty'), undefined, { timeout: 30000 });
   const saved = JSON.parse(fs.readFileSync(path.join(lab.root, NOTEBOOK), 'utf8'));
-  const figures = saved.cells.flatMap((c: { outputs?: { data?: Record<string, unknown> }[] }) => c.outputs ?? []).filter((o: { data?: Record<string, unknown> }) => o.data?.[PLOTLY_MIME]);
-  assert.equal(figures.length, 1, 'the figure was saved as Plotly\'s JSON');
+  const figures = saved.cells
+    .flatMap((c: { outputs?: { data?: Record<string, unknown> }[] }) => c.outputs ?? [])
+    .filter((o: { data?: Record<string, unknown> }) => o.data?.[PLOTLY_MIME]);
+  assert.equal(figures.length, 1, "the figure was saved as Plotly's JSON");
   // A new page: nothing of the old page's scripts (window.Plotly) survives.
   await page.close();
   page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
@@ -150,15 +210,21 @@ test('while a training cell runs, its loss chart updates in place beside the pro
   // ?reset: a workspace with this notebook alone (00-data would be restored beside it otherwise).
   await page.goto(lab.url(`/lab/tree/${LIVE}?reset`));
   await page.waitForSelector('.jp-Notebook .jp-CodeCell', { timeout: 60000 });
-  await page.waitForFunction((name) => (window as any).jupyterapp?.shell.currentWidget?.context?.path === name &&
-    (window as any).jupyterapp.shell.currentWidget.sessionContext?.session?.kernel?.status === 'idle', LIVE, { timeout: 60000 });
+  await page.waitForFunction(
+    (name) =>
+      (window as any).jupyterapp?.shell.currentWidget?.context?.path === name &&
+      (window as any).jupyterapp.shell.currentWidget.sessionContext?.session?.kernel?.status === 'idle',
+    LIVE,
+    { timeout: 60000 },
+  );
   const panel = `#${await page.evaluate(() => (window as any).jupyterapp.shell.currentWidget.id)}`;
   const trainingCell = page.locator(`${panel} .jp-CodeCell`).nth(1);
   await page.click('.lm-MenuBar-itemLabel:text-is("Run")');
   await page.click('.lm-Menu-itemLabel:text-is("Run All Cells")');
   const outputs = trainingCell.locator('.jp-OutputArea-output');
   // While it runs: the chart (an SVG picture) and the line, redrawn in place; note what each look shows.
-  const seen: { outputs: number; steps: number | null; line: string; texts: string[]; status: string; bar: string }[] = [];
+  const seen: { outputs: number; steps: number | null; line: string; texts: string[]; status: string; bar: string }[] =
+    [];
   await outputs.first().waitFor({ timeout: 120000 });
   for (let k = 0; k < 200; k++) {
     const look = await outputs.evaluateAll((nodes) => {
@@ -168,8 +234,14 @@ test('while a training cell runs, its loss chart updates in place beside the pro
       // The kernel's status, and what the status bar says ('TypeScript (tslab, makemore) | Busy').
       const status = (window as any).jupyterapp.shell.currentWidget.sessionContext.session.kernel.status;
       const bar = document.querySelector('#jp-main-statusbar')?.textContent?.match(/\| *(Idle|Busy)/)?.[1] ?? '';
-      return { outputs: nodes.length, steps: m ? Number(m[1].replace(/,/g, '')) : null, line: nodes[0]?.textContent ?? '', texts: nodes.map((n) => (n.textContent ?? '').slice(0, 80)),
-        status, bar };
+      return {
+        outputs: nodes.length,
+        steps: m ? Number(m[1].replace(/,/g, '')) : null,
+        line: nodes[0]?.textContent ?? '',
+        texts: nodes.map((n) => (n.textContent ?? '').slice(0, 80)),
+        status,
+        bar,
+      };
     });
     seen.push(look);
     if (/done/.test(look.line)) break;
@@ -177,13 +249,21 @@ test('while a training cell runs, its loss chart updates in place beside the pro
   }
   const during = seen.filter((s) => s.steps !== null);
   assert.ok(during.length >= 3, `the chart was seen while training: ${JSON.stringify(seen.slice(0, 5))}`);
-  assert.ok(seen.every((s) => s.outputs <= 2), `never more than the line and the chart: ${JSON.stringify(seen.find((s) => s.outputs > 2))}`);
+  assert.ok(
+    seen.every((s) => s.outputs <= 2),
+    `never more than the line and the chart: ${JSON.stringify(seen.find((s) => s.outputs > 2))}`,
+  );
   // Run All sent both cells at once: the first cell's end must not leave the status at idle while training runs.
   const running = during.filter((s) => !/done/.test(s.line));
-  assert.ok(running.every((s) => s.status === 'busy' && s.bar === 'Busy'),
-    `busy while training: ${JSON.stringify(running.map((s) => [s.steps, s.status, s.bar]))}`);
+  assert.ok(
+    running.every((s) => s.status === 'busy' && s.bar === 'Busy'),
+    `busy while training: ${JSON.stringify(running.map((s) => [s.steps, s.status, s.bar]))}`,
+  );
   const counts = [...new Set(during.map((s) => s.steps))];
-  assert.ok(counts.length >= 2 && counts.every((c, i) => i === 0 || c! > counts[i - 1]!), `the chart moved on: ${counts}`);
+  assert.ok(
+    counts.length >= 2 && counts.every((c, i) => i === 0 || c! > counts[i - 1]!),
+    `the chart moved on: ${counts}`,
+  );
   // At the end: the line says done, and the chart is an interactive Plotly figure in the same place.
   const chart = trainingCell.locator('.jp-RenderedPlotly');
   await chart.locator('.main-svg').first().waitFor({ timeout: 60000 });
@@ -199,8 +279,13 @@ test('while a training cell runs, its loss chart updates in place beside the pro
 test('Kernel > Interrupt during a training cell stops it within seconds; the kernel lives, idle, and the next cell reads the trained parameters', async (t) => {
   await page.goto(lab.url(`/lab/tree/${INTERRUPT}?reset`));
   await page.waitForSelector('.jp-Notebook .jp-CodeCell', { timeout: 60000 });
-  await page.waitForFunction((name) => (window as any).jupyterapp?.shell.currentWidget?.context?.path === name &&
-    (window as any).jupyterapp.shell.currentWidget.sessionContext?.session?.kernel?.status === 'idle', INTERRUPT, { timeout: 60000 });
+  await page.waitForFunction(
+    (name) =>
+      (window as any).jupyterapp?.shell.currentWidget?.context?.path === name &&
+      (window as any).jupyterapp.shell.currentWidget.sessionContext?.session?.kernel?.status === 'idle',
+    INTERRUPT,
+    { timeout: 60000 },
+  );
   // Every status the notebook's kernel goes through from now on ('dead', 'restarting' ... if the interrupt killed it).
   const kernelId = await page.evaluate(() => {
     const w = window as any;
@@ -215,17 +300,30 @@ test('Kernel > Interrupt during a training cell stops it within seconds; the ker
   await page.click('.lm-MenuBar-itemLabel:text-is("Run")');
   await page.click('.lm-Menu-itemLabel:text-is("Run All Cells")');
   // Training runs: its progress line counts steps. Let it run a little, then interrupt from the Kernel menu.
-  await cells.nth(1).locator('.jp-OutputArea-output', { hasText: /step [\d,]+\/1,000,000/ }).waitFor({ timeout: 120000 });
+  await cells
+    .nth(1)
+    .locator('.jp-OutputArea-output', { hasText: /step [\d,]+\/1,000,000/ })
+    .waitFor({ timeout: 120000 });
   await page.waitForTimeout(1500);
-  assert.equal(await page.evaluate(() => (window as any).jupyterapp.shell.currentWidget.sessionContext.session.kernel.status), 'busy');
+  assert.equal(
+    await page.evaluate(() => (window as any).jupyterapp.shell.currentWidget.sessionContext.session.kernel.status),
+    'busy',
+  );
   await page.click('.lm-MenuBar-itemLabel:text-is("Kernel")');
   await page.click('.lm-Menu-itemLabel:text-is("Interrupt Kernel")');
   const asked = Date.now();
   // The cell ends (a number in its prompt) with the library's message, and the kernel is idle again.
-  await page.waitForFunction((sel) => {
-    const prompt = document.querySelectorAll(`${sel} .jp-CodeCell .jp-InputPrompt`)[1]?.textContent ?? '';
-    return /\[\d+\]/.test(prompt) && (window as any).jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle';
-  }, panel, { timeout: 30000 });
+  await page.waitForFunction(
+    (sel) => {
+      const prompt = document.querySelectorAll(`${sel} .jp-CodeCell .jp-InputPrompt`)[1]?.textContent ?? '';
+      return (
+        /\[\d+\]/.test(prompt) &&
+        (window as any).jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'
+      );
+    },
+    panel,
+    { timeout: 30000 },
+  );
   const stoppedIn = (Date.now() - asked) / 1000;
   const message = await cells.nth(1).locator('.jp-OutputArea').innerText();
   const stopped = message.match(/Interrupted after step (\d+): the parameters are those after that step/);
@@ -234,7 +332,14 @@ test('Kernel > Interrupt during a training cell stops it within seconds; the ker
   assert.ok(stoppedIn < 3, `the cell ended ${stoppedIn.toFixed(1)} s after Kernel > Interrupt`);
   // The same kernel, alive: no dialog (JupyterLab's "The kernel ... appears to have died"), no restart.
   await page.waitForTimeout(2000);
-  assert.equal(await page.locator('.jp-Dialog').count(), 0, await page.locator('.jp-Dialog').allInnerTexts().then((t) => t.join(' / ')));
+  assert.equal(
+    await page.locator('.jp-Dialog').count(),
+    0,
+    await page
+      .locator('.jp-Dialog')
+      .allInnerTexts()
+      .then((t) => t.join(' / ')),
+  );
   const after = await page.evaluate(() => {
     const w = window as any;
     const kernel = w.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
@@ -242,7 +347,11 @@ test('Kernel > Interrupt during a training cell stops it within seconds; the ker
   });
   assert.equal(after.id, kernelId);
   assert.equal(after.status, 'idle');
-  assert.deepEqual(after.statuses.filter((s) => !['busy', 'idle'].includes(s)), [], `the kernel went through ${after.statuses.join(', ')}`);
+  assert.deepEqual(
+    after.statuses.filter((s) => !['busy', 'idle'].includes(s)),
+    [],
+    `the kernel went through ${after.statuses.join(', ')}`,
+  );
   // Run All stopped at the error; run the last cell by itself: it reads the parameters trained until the interrupt.
   assert.match(await prompt(2), /\[ \]|\[\]/, 'the cell after the interrupted one did not run');
   await cells.nth(2).locator('.jp-InputArea-editor').click();
@@ -252,7 +361,9 @@ test('Kernel > Interrupt during a training cell stops it within seconds; the ker
   const line = await read.innerText();
   const m = line.match(/after: W1\[0\]\[0\] = (-?\d+\.\d+), all (\d+) finite: true, dev loss ([23]\.\d{4})/);
   assert.ok(m, line);
-  const before = (await cells.nth(0).locator('.jp-OutputArea').innerText()).match(/before: W1\[0\]\[0\] = (-?\d+\.\d+)/)!;
+  const before = (await cells.nth(0).locator('.jp-OutputArea').innerText()).match(
+    /before: W1\[0\]\[0\] = (-?\d+\.\d+)/,
+  )!;
   assert.notEqual(m[1], before[1], 'the parameters moved during training');
   assert.equal(Number(m[2]), 12097, 'every parameter of the batch-norm MLP (no b1)');
   await cells.nth(2).scrollIntoViewIfNeeded();

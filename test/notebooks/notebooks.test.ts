@@ -15,7 +15,10 @@ import { startLab } from '../helpers/jupyterlab';
 import { PLOTLY_MIME } from '../../lib/viz/display';
 
 const OUT = path.join(ROOT, 'dist', 'test');
-const NOTEBOOKS = fs.readdirSync(path.join(ROOT, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort()
+const NOTEBOOKS = fs
+  .readdirSync(path.join(ROOT, 'notebooks'))
+  .filter((f) => f.endsWith('.ipynb'))
+  .sort()
   .map((f) => f.replace(/\.ipynb$/, ''));
 
 /** Move the mouse over a grid of points of the first figure's plot area until Plotly shows hover text. */
@@ -27,7 +30,7 @@ async function hoverSomewhere(page: Page): Promise<boolean> {
   for (let fy = 0.1; fy < 1; fy += 0.1) {
     for (let fx = 0.05; fx < 1; fx += 0.05) {
       await page.mouse.move(box.x + fx * box.width, box.y + fy * box.height);
-      if (await page.locator('.hoverlayer .hovertext').count() > 0) return true;
+      if ((await page.locator('.hoverlayer .hovertext').count()) > 0) return true;
     }
   }
   return false;
@@ -37,7 +40,8 @@ let run: ReturnType<typeof spawnSync>;
 let browser: Browser;
 const CHECKPOINTS = ['04-batchnorm.safetensors', '10-experiments.safetensors'];
 /** The checkpoints in the real dist/ before the run (modification time, or absent), to see that the run left them alone. */
-const distBefore = () => CHECKPOINTS.map((f) => fs.statSync(path.join(ROOT, 'dist', f), { throwIfNoEntry: false })?.mtimeMs ?? null);
+const distBefore = () =>
+  CHECKPOINTS.map((f) => fs.statSync(path.join(ROOT, 'dist', f), { throwIfNoEntry: false })?.mtimeMs ?? null);
 let checkpointsBefore: (number | null)[];
 
 before(async () => {
@@ -45,14 +49,23 @@ before(async () => {
   checkpointsBefore = distBefore();
   run = spawnSync(process.execPath, [path.join(ROOT, 'tools', 'run-notebooks.js'), '--out', OUT], {
     // The notebooks hand results on through their own file here, not the user's dist/results-quick.json.
-    cwd: ROOT, env: { ...process.env, MAKEMORE_PROFILE: 'quick', MAKEMORE_NAMES: process.env.MAKEMORE_NAMES ?? NAMES_FILE,
-      MAKEMORE_RESULTS: path.join(OUT, 'results-quick.json') },
-    encoding: 'utf8', timeout: 60 * 60 * 1000, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      MAKEMORE_PROFILE: 'quick',
+      MAKEMORE_NAMES: process.env.MAKEMORE_NAMES ?? NAMES_FILE,
+      MAKEMORE_RESULTS: path.join(OUT, 'results-quick.json'),
+    },
+    encoding: 'utf8',
+    timeout: 60 * 60 * 1000,
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   process.stdout.write(`# notebook run:\n${String(run.stdout).replace(/^/gm, '#   ')}\n`);
   browser = await launch();
 });
-after(async () => { await browser?.close(); });
+after(async () => {
+  await browser?.close();
+});
 
 test('every notebook executes without error in the quick profile', () => {
   assert.equal(run.status, 0, `run-notebooks failed:\n${run.stdout}\n${run.stderr}`);
@@ -73,25 +86,37 @@ test('index.html links every notebook in order, then the playground; each page l
   const index = fs.readFileSync(path.join(OUT, 'index.html'), 'utf8');
   const links = [...index.matchAll(/href="([^"]+)\.html"/g)].map((m) => m[1]);
   assert.deepEqual(links, [...NOTEBOOKS, 'playground']);
-  assert.ok(fs.statSync(path.join(OUT, 'playground.html')).size > 1e6, 'the run built the playground beside the exports');
+  assert.ok(
+    fs.statSync(path.join(OUT, 'playground.html')).size > 1e6,
+    'the run built the playground beside the exports',
+  );
   NOTEBOOKS.forEach((name, k) => {
     const html = fs.readFileSync(path.join(OUT, `${name}.html`), 'utf8');
     // (assert.ok rather than assert.match: a failure must not print a 5 MB page)
     assert.ok(html.includes('<a href="index.html">Contents</a>'), `${name} links the contents`);
-    assert.ok(/profile <b>quick<\/b> (&middot;|·) backend <b>(tensorflow|wasm|cpu)<\/b> (&middot;|·)\s+run time <b>[0-9.]+ s<\/b>/.test(html),
-      `${name} states the profile, backend and run time`);
+    assert.ok(
+      /profile <b>quick<\/b> (&middot;|·) backend <b>(tensorflow|wasm|cpu)<\/b> (&middot;|·)\s+run time <b>[0-9.]+ s<\/b>/.test(
+        html,
+      ),
+      `${name} states the profile, backend and run time`,
+    );
     if (k > 0) assert.ok(html.includes(`href="${NOTEBOOKS[k - 1]}.html" rel="prev"`), `${name} links back`);
-    if (k + 1 < NOTEBOOKS.length) assert.ok(html.includes(`href="${NOTEBOOKS[k + 1]}.html" rel="next"`), `${name} links forward`);
+    if (k + 1 < NOTEBOOKS.length)
+      assert.ok(html.includes(`href="${NOTEBOOKS[k + 1]}.html" rel="next"`), `${name} links forward`);
   });
 });
 
 test('the exports are light: plotly.js once beside the pages, which load it; pages and notebooks at most 20 MB', (t) => {
   const library = fs.readFileSync(path.join(ROOT, 'node_modules', 'plotly.js-dist-min', 'plotly.min.js'));
-  assert.ok(fs.readFileSync(path.join(OUT, 'plotly.min.js')).equals(library), 'plotly.min.js is plotly.js-dist-min\'s');
+  assert.ok(fs.readFileSync(path.join(OUT, 'plotly.min.js')).equals(library), "plotly.min.js is plotly.js-dist-min's");
   let total = library.length;
   for (const name of NOTEBOOKS) {
     const html = fs.readFileSync(path.join(OUT, `${name}.html`), 'utf8');
-    assert.equal(html.match(/<script[^>]* src="plotly\.min\.js"[^>]*><\/script>/g)?.length, 1, `${name} loads plotly.min.js`);
+    assert.equal(
+      html.match(/<script[^>]* src="plotly\.min\.js"[^>]*><\/script>/g)?.length,
+      1,
+      `${name} loads plotly.min.js`,
+    );
     assert.ok(html.length < library.length / 2, `${name}.html does not carry plotly.js (${html.length} bytes)`);
     total += html.length + fs.statSync(path.join(OUT, `${name}.ipynb`)).size;
   }
@@ -103,13 +128,26 @@ test('each training run left its live loss chart as one final Plotly figure, and
   let charts = 0;
   for (const name of NOTEBOOKS) {
     const nb = new ExecutedNotebook(OUT, name);
-    assert.equal(nb.outputs.filter((o) => o.data?.['image/svg+xml']).length, 0, `${name}: no live SVG left in the saved notebook`);
+    assert.equal(
+      nb.outputs.filter((o) => o.data?.['image/svg+xml']).length,
+      0,
+      `${name}: no live SVG left in the saved notebook`,
+    );
     for (const chart of nb.liveCharts) {
       const fig = chart.data![PLOTLY_MIME];
       const steps = fig.layout.xaxis.range[1] + 1;
-      const bucket = Number(fig.layout.title.text.match(/^Training loss: log10, mean of each ([\d,]+) steps$/)[1].replace(/,/g, ''));
-      assert.equal(fig.data[0].x.length, Math.ceil(steps / bucket), `${name}: one point per bucket of ${bucket} of ${steps} steps`);
-      assert.ok(fig.data[0].y.every((v: number) => v > 0 && v < 1.5), `${name}: log10 losses of a training run`);
+      const bucket = Number(
+        fig.layout.title.text.match(/^Training loss: log10, mean of each ([\d,]+) steps$/)[1].replace(/,/g, ''),
+      );
+      assert.equal(
+        fig.data[0].x.length,
+        Math.ceil(steps / bucket),
+        `${name}: one point per bucket of ${bucket} of ${steps} steps`,
+      );
+      assert.ok(
+        fig.data[0].y.every((v: number) => v > 0 && v < 1.5),
+        `${name}: log10 losses of a training run`,
+      );
       assert.match(join(chart.data!['text/html']), /class="makemore-plot"/, `${name}: the chart has its HTML fallback`);
     }
     charts += nb.liveCharts.length;
@@ -134,12 +172,22 @@ for (const name of NOTEBOOKS) {
     await page.goto('file://' + nb.htmlFile);
     const expected = nb.figureOutputs.length;
     if (expected > 0) {
-      await page.waitForFunction((n) => document.querySelectorAll('.makemore-plot .main-svg').length > 0 &&
-        Array.from(document.querySelectorAll('.makemore-plot')).filter((d) => d.querySelector('.main-svg')).length === n, expected, { timeout: 60000 });
+      await page.waitForFunction(
+        (n) =>
+          document.querySelectorAll('.makemore-plot .main-svg').length > 0 &&
+          Array.from(document.querySelectorAll('.makemore-plot')).filter((d) => d.querySelector('.main-svg')).length ===
+            n,
+        expected,
+        { timeout: 60000 },
+      );
     }
     // Each drawn figure has data in it (a trace group with children).
-    const withData = await page.evaluate(() => Array.from(document.querySelectorAll('.makemore-plot'))
-      .filter((d) => d.querySelector('.main-svg .trace, .main-svg .hm image, .gl-container canvas')).length);
+    const withData = await page.evaluate(
+      () =>
+        Array.from(document.querySelectorAll('.makemore-plot')).filter((d) =>
+          d.querySelector('.main-svg .trace, .main-svg .hm image, .gl-container canvas'),
+        ).length,
+    );
     assert.equal(withData, expected, 'every figure has its data drawn');
     // Interactive: somewhere over the first figure's plot area, Plotly shows hover text.
     if (expected > 0) assert.ok(await hoverSomewhere(page), 'hover text appears over the first figure');
@@ -163,7 +211,10 @@ test('00-data: the figure is interactive (hover text) in the offline export', as
   assert.ok(box);
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   await page.waitForSelector('.hoverlayer .hovertext', { timeout: 5000 });
-  assert.match(await page.locator('.hoverlayer .hovertext').textContent() ?? '', /'\.' is followed by 'a' in 13\.\d% of names/);
+  assert.match(
+    (await page.locator('.hoverlayer .hovertext').textContent()) ?? '',
+    /'\.' is followed by 'a' in 13\.\d% of names/,
+  );
   await page.screenshot({ path: path.join(ROOT, 'dist', '00-data-export.png') });
   assert.deepEqual(problems, []);
   await page.context().close();
@@ -175,7 +226,8 @@ test('executed notebooks opened from the output folder in JupyterLab draw their 
   // A copy of the notebooks, so that JupyterLab (its checkpoints, plotly's saved pictures) never writes
   // into the output folder.
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'makemore-lab-dist-'));
-  for (const name of ['00-data', '04-batchnorm']) fs.copyFileSync(path.join(OUT, `${name}.ipynb`), path.join(root, `${name}.ipynb`));
+  for (const name of ['00-data', '04-batchnorm'])
+    fs.copyFileSync(path.join(OUT, `${name}.ipynb`), path.join(root, `${name}.ipynb`));
   const lab = await startLab(root);
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
   const problems: string[] = [];
@@ -188,27 +240,44 @@ test('executed notebooks opened from the output folder in JupyterLab draw their 
       await page.goto(lab.url(`/lab/tree/${name}.ipynb`));
       const first = page.locator('.jp-OutputArea .jp-RenderedPlotly').first();
       await first.locator('.main-svg').first().waitFor({ state: 'attached', timeout: 60000 });
-      assert.ok(await first.locator('.main-svg .trace, .main-svg .bars').count() > 0, `${name}: the first figure has data drawn`);
+      assert.ok(
+        (await first.locator('.main-svg .trace, .main-svg .bars').count()) > 0,
+        `${name}: the first figure has data drawn`,
+      );
       if (name === '00-data') assert.equal(await first.locator('.bars path').count(), 27, 'one bar per character');
-      assert.equal(await page.locator('.jp-OutputArea .makemore-plot').count(), 0, 'the HTML fallback is not what JupyterLab shows');
+      assert.equal(
+        await page.locator('.jp-OutputArea .makemore-plot').count(),
+        0,
+        'the HTML fallback is not what JupyterLab shows',
+      );
       // Every figure is drawn: bring each cell with one into view (JupyterLab renders cells as they come
       // into view), and count the drawn Plotly figures in it.
       const cells: number[] = await page.evaluate((mime) => {
         const nb = (window as any).jupyterapp.shell.currentWidget.content;
-        return nb.widgets.map((c: any, i: number) => (c.model.outputs?.toJSON() ?? []).some((o: any) => o.data?.[mime]) ? i : -1).filter((i: number) => i >= 0);
+        return nb.widgets
+          .map((c: any, i: number) => ((c.model.outputs?.toJSON() ?? []).some((o: any) => o.data?.[mime]) ? i : -1))
+          .filter((i: number) => i >= 0);
       }, PLOTLY_MIME);
       let drawn = 0;
       for (const index of cells) {
-        await page.evaluate(async (i) => { await (window as any).jupyterapp.shell.currentWidget.content.scrollToItem(i, 'center'); }, index);
-        const figures = await page.waitForFunction((i) => {
-          const node = (window as any).jupyterapp.shell.currentWidget.content.widgets[i].node as HTMLElement;
-          const plots = node.querySelectorAll('.jp-RenderedPlotly');
-          return plots.length > 0 && Array.from(plots).every((p) => p.querySelector('.main-svg')) && plots.length;
-        }, index, { timeout: 60000 });
-        drawn += await figures.jsonValue() as number;
+        await page.evaluate(async (i) => {
+          await (window as any).jupyterapp.shell.currentWidget.content.scrollToItem(i, 'center');
+        }, index);
+        const figures = await page.waitForFunction(
+          (i) => {
+            const node = (window as any).jupyterapp.shell.currentWidget.content.widgets[i].node as HTMLElement;
+            const plots = node.querySelectorAll('.jp-RenderedPlotly');
+            return plots.length > 0 && Array.from(plots).every((p) => p.querySelector('.main-svg')) && plots.length;
+          },
+          index,
+          { timeout: 60000 },
+        );
+        drawn += (await figures.jsonValue()) as number;
       }
       assert.equal(drawn, expected, `${name}: every figure drawn by plotly's renderer`);
-      await page.evaluate(async (i) => { await (window as any).jupyterapp.shell.currentWidget.content.scrollToItem(i, 'start'); }, cells[0]);
+      await page.evaluate(async (i) => {
+        await (window as any).jupyterapp.shell.currentWidget.content.scrollToItem(i, 'start');
+      }, cells[0]);
       await page.screenshot({ path: path.join(OUT, `jupyterlab-${name}.png`) });
       await page.close();
     }

@@ -34,14 +34,23 @@ let browser: Browser;
 let trainSet: Dataset;
 
 before(async () => {
-  build = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'tools', 'build-playground.ts'), '--out', DIST], {
-    cwd: ROOT, env: { ...process.env, MAKEMORE_NAMES: process.env.MAKEMORE_NAMES ?? NAMES_FILE }, encoding: 'utf8', timeout: 5 * 60 * 1000,
-  });
+  build = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'tools', 'build-playground.ts'), '--out', DIST],
+    {
+      cwd: ROOT,
+      env: { ...process.env, MAKEMORE_NAMES: process.env.MAKEMORE_NAMES ?? NAMES_FILE },
+      encoding: 'utf8',
+      timeout: 5 * 60 * 1000,
+    },
+  );
   await initBackend();
   trainSet = splitDataset(await loadNames({ file: process.env.MAKEMORE_NAMES ?? NAMES_FILE }), 3, 42).train;
   browser = await launch();
 });
-after(async () => { await browser?.close(); });
+after(async () => {
+  await browser?.close();
+});
 
 /** What notebook 06 prints, computed here on node: its step-0 line and its lines after 1,001 steps. */
 async function notebook06() {
@@ -50,10 +59,26 @@ async function notebook06() {
   const net = new DeepNetwork({ generator: g });
   retainGrad(net.layers);
   let step0 = '';
-  await train({ parameters: net.parameters(), loss: net.loss, data: trainSet, generator: g, steps, learningRate: () => 0.1,
-    printEvery: 0, progress: false, afterStep: (i, loss) => { if (i === 0) step0 = formatStep(0, steps, loss); } });
-  const lines = net.layers.slice(0, -1).flatMap((layer, i) => (layer instanceof Tanh
-    ? [formatLayerStats(i, layer.name, diag.layerStats(layer.name, layer.out!.dataSync()))] : []));
+  await train({
+    parameters: net.parameters(),
+    loss: net.loss,
+    data: trainSet,
+    generator: g,
+    steps,
+    learningRate: () => 0.1,
+    printEvery: 0,
+    progress: false,
+    afterStep: (i, loss) => {
+      if (i === 0) step0 = formatStep(0, steps, loss);
+    },
+  });
+  const lines = net.layers
+    .slice(0, -1)
+    .flatMap((layer, i) =>
+      layer instanceof Tanh
+        ? [formatLayerStats(i, layer.name, diag.layerStats(layer.name, layer.out!.dataSync()))]
+        : [],
+    );
   net.dispose();
   return { step0, lines };
 }
@@ -64,9 +89,21 @@ async function notebook10() {
   const net = new DeepNetwork({ generator: g });
   retainGrad(net.layers);
   const parameters = net.parameters();
-  await train({ parameters, loss: net.loss, data: trainSet, steps: 1000, learningRate: () => 0.1, generator: g, printEvery: 0, progress: false });
+  await train({
+    parameters,
+    loss: net.loss,
+    data: trainSet,
+    steps: 1000,
+    learningRate: () => 0.1,
+    generator: g,
+    printEvery: 0,
+    progress: false,
+  });
   const last = sgdStepKeepingGrads({ parameters, loss: net.loss, data: trainSet, generator: g, lr: 0.1 });
-  const lines = { backward: ex.backwardPicture(net.layers).lines, weights: ex.parameterPicture(parameters, net.parameterNames(), last.grads).lines };
+  const lines = {
+    backward: ex.backwardPicture(net.layers).lines,
+    weights: ex.parameterPicture(parameters, net.parameterNames(), last.grads).lines,
+  };
   Object.values(last.grads).forEach((t: tf.Tensor) => t.dispose());
   net.dispose();
   return lines;
@@ -97,102 +134,164 @@ test('the build writes dist/playground.html, at most 8 MB, with nothing to fetch
   assert.ok(html.length <= 8 * 1024 * 1024, `${html.length} bytes`);
   // No src= or href= that leaves the page (only links to its neighbours in dist/ and data: URLs).
   const refs = [...html.matchAll(/<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)="([^"]*)"/g)].map((m) => m[1]);
-  assert.deepEqual(refs.filter((r) => !r.startsWith('data:')), []);
+  assert.deepEqual(
+    refs.filter((r) => !r.startsWith('data:')),
+    [],
+  );
 });
 
-test('defaults, Train: notebook 06\'s lines and the four pictures, drawn while it trains', { timeout: 3 * 60 * 1000 }, async () => {
-  const [expected, expected10] = [await notebook06(), await notebook10()];
-  // The same library on node gives notebook 06's numbers (its check compares them with PyTorch's).
-  assert.equal(expected.step0, '      0/   1001: 3.2870');
-  assert.equal(expected.step0.slice(-6), EXPECTED.deep_network.loss_step0.toFixed(4));
+test(
+  "defaults, Train: notebook 06's lines and the four pictures, drawn while it trains",
+  { timeout: 3 * 60 * 1000 },
+  async () => {
+    const [expected, expected10] = [await notebook06(), await notebook10()];
+    // The same library on node gives notebook 06's numbers (its check compares them with PyTorch's).
+    assert.equal(expected.step0, '      0/   1001: 3.2870');
+    assert.equal(expected.step0.slice(-6), EXPECTED.deep_network.loss_step0.toFixed(4));
 
-  const { page, problems, requests } = await openPage();
-  // Every control has a visible label, and the lecture's deep network is the default.
-  const controls: [string, string | boolean][] = [['gain of the Linear weights', '5/3'], ['batch norm', true], ['tanh', true],
-    ['learning rate', '0.1'], ['hidden layers', '5'], ['hidden width', '100'], ['steps (up to 5,000)', '1001'], ['seed', String(SEED)]];
-  for (const [label, value] of controls) {
-    const control = page.getByLabel(label, { exact: true });
-    assert.ok(await control.isVisible(), `${label} is shown`);
-    if (typeof value === 'boolean') assert.equal(await control.isChecked(), value, label);
-    else assert.equal(await control.inputValue(), value, label);
-  }
-  assert.ok(await page.getByRole('button', { name: 'Train' }).isVisible());
+    const { page, problems, requests } = await openPage();
+    // Every control has a visible label, and the lecture's deep network is the default.
+    const controls: [string, string | boolean][] = [
+      ['gain of the Linear weights', '5/3'],
+      ['batch norm', true],
+      ['tanh', true],
+      ['learning rate', '0.1'],
+      ['hidden layers', '5'],
+      ['hidden width', '100'],
+      ['steps (up to 5,000)', '1001'],
+      ['seed', String(SEED)],
+    ];
+    for (const [label, value] of controls) {
+      const control = page.getByLabel(label, { exact: true });
+      assert.ok(await control.isVisible(), `${label} is shown`);
+      if (typeof value === 'boolean') assert.equal(await control.isChecked(), value, label);
+      else assert.equal(await control.inputValue(), value, label);
+    }
+    assert.ok(await page.getByRole('button', { name: 'Train' }).isVisible());
 
-  const t0 = Date.now();
-  await page.getByRole('button', { name: 'Train' }).click();
-  // While it trains: the page answers at once, the status counts the steps, the pictures hold data.
-  const seen = new Set<string>();
-  const answers: number[] = [];
-  let drawnWhileRunning = false;
-  while (await state(page) === 'running') {
-    const asked = Date.now();
-    const now = await page.evaluate(() => ({
-      status: document.getElementById('status')!.textContent ?? '',
-      traces: (document.getElementById('forward') as unknown as { data?: unknown[] }).data?.length ?? 0,
-    }));
-    answers.push(Date.now() - asked);
-    const m = /^step ([\d,]+) of 1,001/.exec(now.status);
-    if (m) seen.add(m[1]);
-    if (m && now.traces === 5 && m[1] !== '1,001') drawnWhileRunning = true;
-    await page.waitForTimeout(50);
-    assert.ok(Date.now() - t0 < 120000, 'training ends within two minutes');
-  }
-  const seconds = (Date.now() - t0) / 1000;
-  assert.equal(await state(page), 'done', `${await page.textContent('#message')}`);
-  // Training on the page's own thread would block it for the whole run (seconds); drawing a figure
-  // takes Plotly up to a few hundred ms on a slow, busy machine.
-  answers.sort((a, b) => a - b);
-  const median = answers[Math.floor(answers.length / 2)], slowest = answers[answers.length - 1];
-  assert.ok(median < 300 && slowest < 2000, `the page answered in ${median} ms (median), ${slowest} ms at worst, while training`);
-  // The run takes about a second (stretches of 0.5 s): at least one count before the last.
-  assert.ok([...seen].filter((s) => s !== '1,001').length >= 1, `the status moved while training: ${[...seen].join(' ')}`);
-  assert.ok(drawnWhileRunning, 'the pictures had data before the end');
+    const t0 = Date.now();
+    await page.getByRole('button', { name: 'Train' }).click();
+    // While it trains: the page answers at once, the status counts the steps, the pictures hold data.
+    const seen = new Set<string>();
+    const answers: number[] = [];
+    let drawnWhileRunning = false;
+    while ((await state(page)) === 'running') {
+      const asked = Date.now();
+      const now = await page.evaluate(() => ({
+        status: document.getElementById('status')!.textContent ?? '',
+        traces: (document.getElementById('forward') as unknown as { data?: unknown[] }).data?.length ?? 0,
+      }));
+      answers.push(Date.now() - asked);
+      const m = /^step ([\d,]+) of 1,001/.exec(now.status);
+      if (m) seen.add(m[1]);
+      if (m && now.traces === 5 && m[1] !== '1,001') drawnWhileRunning = true;
+      await page.waitForTimeout(50);
+      assert.ok(Date.now() - t0 < 120000, 'training ends within two minutes');
+    }
+    const seconds = (Date.now() - t0) / 1000;
+    assert.equal(await state(page), 'done', `${await page.textContent('#message')}`);
+    // Training on the page's own thread would block it for the whole run (seconds); drawing a figure
+    // takes Plotly up to a few hundred ms on a slow, busy machine.
+    answers.sort((a, b) => a - b);
+    const median = answers[Math.floor(answers.length / 2)],
+      slowest = answers[answers.length - 1];
+    assert.ok(
+      median < 300 && slowest < 2000,
+      `the page answered in ${median} ms (median), ${slowest} ms at worst, while training`,
+    );
+    // The run takes about a second (stretches of 0.5 s): at least one count before the last.
+    assert.ok(
+      [...seen].filter((s) => s !== '1,001').length >= 1,
+      `the status moved while training: ${[...seen].join(' ')}`,
+    );
+    assert.ok(drawnWhileRunning, 'the pictures had data before the end');
 
-  // The printed lines: notebook 06's, exactly as the same library prints them on node.
-  const text = await printed(page);
-  const lines = text.split('\n');
-  assert.equal(lines[0], expected.step0);
-  assert.match(lines[1], /^ {3}1000\/ {3}1001: \d\.\d{4}$/);
-  assert.equal(lines[1].slice(-6), EXPECTED.deep_network.loss_step1000.toFixed(4), 'step 1000 as PyTorch\'s');
-  assert.deepEqual(block(text, 'forward:'), expected.lines);
-  assert.deepEqual(block(text, 'backward:'), expected10.backward);
-  assert.deepEqual(block(text, 'weights:'), expected10.weights);
-  // ... and close to PyTorch's (the tolerances of notebook 06's check).
-  const torch = (EXPECTED.deep_network.lecture_break_at_i1000.forward as { index: number; type: string; std: number; saturated_percent: number }[])
-    .filter((r) => r.type === 'Tanh');
-  block(text, 'forward:').forEach((line, k) => {
-    const m = /^layer (\d+) \(\s*Tanh\): mean [+-]\d\.\d\d, std (\d\.\d\d), saturated: (\d+\.\d\d)%$/.exec(line);
-    assert.ok(m, line);
-    assert.equal(+m[1], torch[k].index);
-    assert.ok(Math.abs(+m[2] - torch[k].std) <= 0.005 + 0.02 * torch[k].std, `${line} vs PyTorch's std ${torch[k].std}`);
-    assert.ok(Math.abs(+m[3] - torch[k].saturated_percent) <= 1, `${line} vs PyTorch's ${torch[k].saturated_percent}%`);
-  });
+    // The printed lines: notebook 06's, exactly as the same library prints them on node.
+    const text = await printed(page);
+    const lines = text.split('\n');
+    assert.equal(lines[0], expected.step0);
+    assert.match(lines[1], /^ {3}1000\/ {3}1001: \d\.\d{4}$/);
+    assert.equal(lines[1].slice(-6), EXPECTED.deep_network.loss_step1000.toFixed(4), "step 1000 as PyTorch's");
+    assert.deepEqual(block(text, 'forward:'), expected.lines);
+    assert.deepEqual(block(text, 'backward:'), expected10.backward);
+    assert.deepEqual(block(text, 'weights:'), expected10.weights);
+    // ... and close to PyTorch's (the tolerances of notebook 06's check).
+    const torch = (
+      EXPECTED.deep_network.lecture_break_at_i1000.forward as {
+        index: number;
+        type: string;
+        std: number;
+        saturated_percent: number;
+      }[]
+    ).filter((r) => r.type === 'Tanh');
+    block(text, 'forward:').forEach((line, k) => {
+      const m = /^layer (\d+) \(\s*Tanh\): mean [+-]\d\.\d\d, std (\d\.\d\d), saturated: (\d+\.\d\d)%$/.exec(line);
+      assert.ok(m, line);
+      assert.equal(+m[1], torch[k].index);
+      assert.ok(
+        Math.abs(+m[2] - torch[k].std) <= 0.005 + 0.02 * torch[k].std,
+        `${line} vs PyTorch's std ${torch[k].std}`,
+      );
+      assert.ok(
+        Math.abs(+m[3] - torch[k].saturated_percent) <= 1,
+        `${line} vs PyTorch's ${torch[k].saturated_percent}%`,
+      );
+    });
 
-  // The four pictures and the loss curve hold the run's data.
-  const figures = await page.evaluate(() => Object.fromEntries(['forward', 'backward', 'weights', 'update', 'loss'].map((id) => {
-    const div = document.getElementById(id) as unknown as { data?: { name: string; x: number[]; y: number[] }[] };
-    return [id, (div.data ?? []).map((t) => ({ name: t.name, n: t.y.length, finite: t.y.filter(Number.isFinite).length, y0: t.y[0] }))];
-  })));
-  assert.deepEqual(figures.forward.map((t) => t.name), ['layer 2 (Tanh)', 'layer 5 (Tanh)', 'layer 8 (Tanh)', 'layer 11 (Tanh)', 'layer 14 (Tanh)']);
-  assert.equal(figures.backward.length, 5);
-  assert.deepEqual(figures.weights.map((t) => t.name), ['C (27, 10)', 'layer0.weight (30, 100)', 'layer3.weight (100, 100)',
-    'layer6.weight (100, 100)', 'layer9.weight (100, 100)', 'layer12.weight (100, 100)', 'layer15.weight (100, 27)']);
-  for (const id of ['forward', 'backward', 'weights']) {
-    for (const t of figures[id]) assert.ok(t.n === 101 && t.finite === 101, `${id}: ${t.name} has 100 bins`);
-  }
-  const guide = figures.update.find((t) => t.name === 'guide (-3)');
-  assert.ok(guide && guide.y0 === -3, 'the update:data picture has the -3 guide');
-  assert.equal(figures.update.length, 8);
-  for (const t of figures.update.filter((t) => t !== guide)) assert.ok(t.n === 1001 && t.finite === 1001, `update:data of ${t.name} at every step`);
-  assert.equal(figures.loss[0].n, 1001, 'the loss of every step');
-  assert.equal(await page.locator('.pictures .main-svg').count() > 0, true);
+    // The four pictures and the loss curve hold the run's data.
+    const figures = await page.evaluate(() =>
+      Object.fromEntries(
+        ['forward', 'backward', 'weights', 'update', 'loss'].map((id) => {
+          const div = document.getElementById(id) as unknown as { data?: { name: string; x: number[]; y: number[] }[] };
+          return [
+            id,
+            (div.data ?? []).map((t) => ({
+              name: t.name,
+              n: t.y.length,
+              finite: t.y.filter(Number.isFinite).length,
+              y0: t.y[0],
+            })),
+          ];
+        }),
+      ),
+    );
+    assert.deepEqual(
+      figures.forward.map((t) => t.name),
+      ['layer 2 (Tanh)', 'layer 5 (Tanh)', 'layer 8 (Tanh)', 'layer 11 (Tanh)', 'layer 14 (Tanh)'],
+    );
+    assert.equal(figures.backward.length, 5);
+    assert.deepEqual(
+      figures.weights.map((t) => t.name),
+      [
+        'C (27, 10)',
+        'layer0.weight (30, 100)',
+        'layer3.weight (100, 100)',
+        'layer6.weight (100, 100)',
+        'layer9.weight (100, 100)',
+        'layer12.weight (100, 100)',
+        'layer15.weight (100, 27)',
+      ],
+    );
+    for (const id of ['forward', 'backward', 'weights']) {
+      for (const t of figures[id]) assert.ok(t.n === 101 && t.finite === 101, `${id}: ${t.name} has 100 bins`);
+    }
+    const guide = figures.update.find((t) => t.name === 'guide (-3)');
+    assert.ok(guide && guide.y0 === -3, 'the update:data picture has the -3 guide');
+    assert.equal(figures.update.length, 8);
+    for (const t of figures.update.filter((t) => t !== guide))
+      assert.ok(t.n === 1001 && t.finite === 1001, `update:data of ${t.name} at every step`);
+    assert.equal(figures.loss[0].n, 1001, 'the loss of every step');
+    assert.equal((await page.locator('.pictures .main-svg').count()) > 0, true);
 
-  await page.screenshot({ path: path.join(DIST, 'playground.png'), fullPage: true });
-  process.stdout.write(`# playground: 1,001 steps with the defaults in ${seconds.toFixed(1)} s (${await page.textContent('#status')})\n`);
-  assert.deepEqual(problems, []);
-  assert.deepEqual(requests, [], 'no request left the page');
-  await page.context().close();
-});
+    await page.screenshot({ path: path.join(DIST, 'playground.png'), fullPage: true });
+    process.stdout.write(
+      `# playground: 1,001 steps with the defaults in ${seconds.toFixed(1)} s (${await page.textContent('#status')})\n`,
+    );
+    assert.deepEqual(problems, []);
+    assert.deepEqual(requests, [], 'no request left the page');
+    await page.context().close();
+  },
+);
 
 test('bad values get a message on the page and nothing runs; a run that diverges stops with a message', async () => {
   const { page, problems, requests } = await openPage();
@@ -222,7 +321,10 @@ test('bad values get a message on the page and nothing runs; a run that diverges
   await page.getByRole('button', { name: 'Train' }).click();
   await page.waitForFunction(() => document.body.dataset.state !== 'running', null, { timeout: 60000 });
   assert.equal(await state(page), 'error');
-  assert.match((await page.textContent('#message')) ?? '', /^Steps? \d+( to \d+)?: The loss is (NaN|Infinity|-Infinity) \(learning rate 10\): training stopped/);
+  assert.match(
+    (await page.textContent('#message')) ?? '',
+    /^Steps? \d+( to \d+)?: The loss is (NaN|Infinity|-Infinity) \(learning rate 10\): training stopped/,
+  );
   assert.match(await printed(page), /^ {6}0\/ {3}1001: \d+\.\d{4}\n/);
 
   assert.deepEqual(problems, []);
@@ -235,37 +337,64 @@ async function step0Line(options: Partial<DeepNetworkOptions>, steps: number): P
   const g = new Generator(SEED);
   const net = new DeepNetwork({ generator: g, ...options });
   let loss = NaN;
-  await train({ parameters: net.parameters(), loss: net.loss, data: trainSet, generator: g, steps: 1, learningRate: () => 0.1,
-    printEvery: 0, progress: false, afterStep: (_, l) => { loss = l; } });
+  await train({
+    parameters: net.parameters(),
+    loss: net.loss,
+    data: trainSet,
+    generator: g,
+    steps: 1,
+    learningRate: () => 0.1,
+    printEvery: 0,
+    progress: false,
+    afterStep: (_, l) => {
+      loss = l;
+    },
+  });
   net.dispose();
   return formatStep(0, steps, loss);
 }
 
-test('Stop stops a run; a setting changed during a run starts it again from scratch', { timeout: 2 * 60 * 1000 }, async () => {
-  const noBatchNorm = { step0: await step0Line({ batchNorm: false }, 5000) };
-  const { page, problems, requests } = await openPage();
-  await page.getByLabel('steps (up to 5,000)', { exact: true }).fill('5000');
-  await page.getByRole('button', { name: 'Train' }).click();
-  await page.waitForFunction(() => /^step [\d,]+ of/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 60000 });
-  assert.equal((await printed(page)).split('\n')[0], '      0/   5000: 3.2870');
+test(
+  'Stop stops a run; a setting changed during a run starts it again from scratch',
+  { timeout: 2 * 60 * 1000 },
+  async () => {
+    const noBatchNorm = { step0: await step0Line({ batchNorm: false }, 5000) };
+    const { page, problems, requests } = await openPage();
+    await page.getByLabel('steps (up to 5,000)', { exact: true }).fill('5000');
+    await page.getByRole('button', { name: 'Train' }).click();
+    await page.waitForFunction(
+      () => /^step [\d,]+ of/.test(document.getElementById('status')!.textContent ?? ''),
+      null,
+      { timeout: 60000 },
+    );
+    assert.equal((await printed(page)).split('\n')[0], '      0/   5000: 3.2870');
 
-  // Batch norm off during the run: a new run of the network without it, from step 0.
-  await page.getByLabel('batch norm', { exact: true }).uncheck();
-  await page.waitForFunction((line) => document.getElementById('printed')!.textContent!.startsWith(line + '\n'), noBatchNorm.step0, { timeout: 60000 });
-  assert.notEqual(noBatchNorm.step0, '      0/   5000: 3.2870');
-  assert.equal(await state(page), 'running');
+    // Batch norm off during the run: a new run of the network without it, from step 0.
+    await page.getByLabel('batch norm', { exact: true }).uncheck();
+    await page.waitForFunction(
+      (line) => document.getElementById('printed')!.textContent!.startsWith(line + '\n'),
+      noBatchNorm.step0,
+      { timeout: 60000 },
+    );
+    assert.notEqual(noBatchNorm.step0, '      0/   5000: 3.2870');
+    assert.equal(await state(page), 'running');
 
-  await page.waitForFunction(() => /^step [\d,]+ of/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 60000 });
-  const t0 = Date.now();
-  await page.getByRole('button', { name: 'Stop' }).click();
-  await page.waitForFunction(() => document.body.dataset.state === 'stopped', null, { timeout: 10000 });
-  assert.ok(Date.now() - t0 < 5000, `stopped in ${Date.now() - t0} ms`);
-  const text = await printed(page);
-  const m = /^([\d,]+) steps in [\d.]+ s \(stopped\)$/m.exec(text);
-  assert.ok(m && +m[1].replace(/,/g, '') < 5000, text);
-  assert.equal(block(text, 'forward:').length, 5, 'the lines at the step it stopped');
-  assert.match((await page.textContent('#status')) ?? '', /^stopped after [\d,]+ of 5,000 steps/);
-  assert.deepEqual(problems, []);
-  assert.deepEqual(requests, []);
-  await page.context().close();
-});
+    await page.waitForFunction(
+      () => /^step [\d,]+ of/.test(document.getElementById('status')!.textContent ?? ''),
+      null,
+      { timeout: 60000 },
+    );
+    const t0 = Date.now();
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.waitForFunction(() => document.body.dataset.state === 'stopped', null, { timeout: 10000 });
+    assert.ok(Date.now() - t0 < 5000, `stopped in ${Date.now() - t0} ms`);
+    const text = await printed(page);
+    const m = /^([\d,]+) steps in [\d.]+ s \(stopped\)$/m.exec(text);
+    assert.ok(m && +m[1].replace(/,/g, '') < 5000, text);
+    assert.equal(block(text, 'forward:').length, 5, 'the lines at the step it stopped');
+    assert.match((await page.textContent('#status')) ?? '', /^stopped after [\d,]+ of 5,000 steps/);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(requests, []);
+    await page.context().close();
+  },
+);

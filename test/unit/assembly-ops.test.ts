@@ -28,7 +28,9 @@ before(async () => {
   previousBackend = tf.getBackend();
   await tf.setBackend('cpu');
 });
-after(async () => { if (previousBackend && previousBackend !== 'cpu') await tf.setBackend(previousBackend); });
+after(async () => {
+  if (previousBackend && previousBackend !== 'cpu') await tf.setBackend(previousBackend);
+});
 
 // ---------------------------------------------------------------------------------------------
 // Random numbers, shapes, buffers
@@ -74,7 +76,7 @@ const stridesOf = (shape: number[]) => shape.map((_, i) => size(shape.slice(i + 
 /** Left-pad a shape (or strides) to four entries. */
 const pad4 = (xs: number[], fill: number) => [...Array(4 - xs.length).fill(fill), ...xs];
 
-const GUARD = 8;            // floats checked after every output (the caller's 32 bytes)
+const GUARD = 8; // floats checked after every output (the caller's 32 bytes)
 const SENTINEL = -1.2345678e27;
 
 /** Buffers in the kernels' own memory; all freed by `done`. */
@@ -84,7 +86,9 @@ class Heap {
   private live: number[] = [];
   private outs: { address: number; n: number }[] = [];
 
-  private view() { return this.mem.heap; }
+  private view() {
+    return this.mem.heap;
+  }
 
   /** An input: the data, then GUARD NaNs (kernels may read them, they must not change results). */
   input(data: ArrayLike<number>): number {
@@ -115,7 +119,11 @@ class Heap {
     try {
       for (const { address, n } of this.outs) {
         for (let i = 0; i < GUARD; i++) {
-          assert.equal(v[(address >> 2) + n + i], Math.fround(SENTINEL), `${what}: wrote past the end of its output (${n} + ${i})`);
+          assert.equal(
+            v[(address >> 2) + n + i],
+            Math.fround(SENTINEL),
+            `${what}: wrote past the end of its output (${n} + ${i})`,
+          );
         }
       }
     } finally {
@@ -136,19 +144,32 @@ function ulp(v: number): number {
  * Compares element by element: equal (±0 equal, NaN = NaN, same infinity), or within `ulps` ulps of the
  * reference plus `abs` (a number or one bound per element).
  */
-function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, what: string, ulps = 0, abs: number | ArrayLike<number> = 0): void {
+function expectClose(
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  what: string,
+  ulps = 0,
+  abs: number | ArrayLike<number> = 0,
+): void {
   assert.equal(got.length, want.length, `${what}: length`);
   for (let i = 0; i < want.length; i++) {
-    const g = got[i], w = want[i];
+    const g = got[i],
+      w = want[i];
     if (g === w || (Number.isNaN(g) && Number.isNaN(w))) continue;
     const bound = ulps * ulp(w) + (typeof abs === 'number' ? abs : abs[i]);
     if (!(Math.abs(g - w) <= bound)) {
-      assert.fail(`${what}: element ${i} is ${g}, TensorFlow.js gives ${w} (difference ${Math.abs(g - w)}, ${Math.abs(g - w) / ulp(w)} ulp, bound ${bound})`);
+      assert.fail(
+        `${what}: element ${i} is ${g}, TensorFlow.js gives ${w} (difference ${Math.abs(g - w)}, ${Math.abs(g - w) / ulp(w)} ulp, bound ${bound})`,
+      );
     }
   }
 }
 
-const data = (t: tf.Tensor) => { const d = t.dataSync(); t.dispose(); return Float32Array.from(d as ArrayLike<number>); };
+const data = (t: tf.Tensor) => {
+  const d = t.dataSync();
+  t.dispose();
+  return Float32Array.from(d as ArrayLike<number>);
+};
 
 // ---------------------------------------------------------------------------------------------
 // unary
@@ -205,8 +226,15 @@ const UNARY: Record<string, UnaryCase> = {
   erf: { op: UnaryOp.erf, ref: (x) => tf.erf(x), ulps: 1, abs: 2 ** -50, scale: 1.5, specials: true },
   clip: { op: UnaryOp.clip, ref: (x, a, b) => tf.clipByValue(x, a, b), specials: true, alpha: -1.5, beta: 2.25 },
   scaleShift: {
-    op: UnaryOp.scaleShift, alpha: 1.75, beta: -0.5, specials: true,
-    ref: (x, a, b) => tf.tensor(Float32Array.from(x.dataSync(), (v) => Math.fround(Math.fround(a * v) + b)), x.shape),
+    op: UnaryOp.scaleShift,
+    alpha: 1.75,
+    beta: -0.5,
+    specials: true,
+    ref: (x, a, b) =>
+      tf.tensor(
+        Float32Array.from(x.dataSync(), (v) => Math.fround(Math.fround(a * v) + b)),
+        x.shape,
+      ),
   },
   sinh: { op: UnaryOp.sinh, ref: (x) => tf.sinh(x), ulps: 1, scale: 10, specials: true },
   cosh: { op: UnaryOp.cosh, ref: (x) => tf.cosh(x), ulps: 1, scale: 10, specials: true },
@@ -220,7 +248,8 @@ test('unary: every op code against TensorFlow.js, in place and not, for sizes ar
   for (const [name, c] of Object.entries(UNARY)) {
     for (const n of [1, 3, 4, 7, 33, 1000]) {
       const x = r.values(n, c.scale ?? 3, c.specials ? SPECIALS : []);
-      const alpha = c.alpha ?? 0, beta = c.beta ?? 0;
+      const alpha = c.alpha ?? 0,
+        beta = c.beta ?? 0;
       const want = tf.tidy(() => data(c.ref(tf.tensor(x), alpha, beta)));
       for (const inPlace of [false, true]) {
         const h = new Heap();
@@ -237,15 +266,55 @@ test('unary: every op code against TensorFlow.js, in place and not, for sizes ar
 
 test('unary: transcendental functions on special ranges (tiny, huge, near the thresholds)', () => {
   const xs = Float32Array.from([
-    1e-30, -1e-30, 1e-10, -1e-10, 1e-5, -1e-5, 0.3, -0.3, 0.35, -0.35, 0.6, -0.6, 13.9, -13.9, 13.95, -13.95,
-    20, -20, 30, -30, 88.7, 88.8, -87, -103, -104, 1e10, -1e10, 3.4e38, -3.4e38, 1.5707964, 3.1415927, 6.2831855,
-    1e6, 12345.678, 2 ** 24, 2 ** 60, 1.2e-38, 1.4e-45, 0.99999994, 1.0000001, 0, -0,
+    1e-30,
+    -1e-30,
+    1e-10,
+    -1e-10,
+    1e-5,
+    -1e-5,
+    0.3,
+    -0.3,
+    0.35,
+    -0.35,
+    0.6,
+    -0.6,
+    13.9,
+    -13.9,
+    13.95,
+    -13.95,
+    20,
+    -20,
+    30,
+    -30,
+    88.7,
+    88.8,
+    -87,
+    -103,
+    -104,
+    1e10,
+    -1e10,
+    3.4e38,
+    -3.4e38,
+    1.5707964,
+    3.1415927,
+    6.2831855,
+    1e6,
+    12345.678,
+    2 ** 24,
+    2 ** 60,
+    1.2e-38,
+    1.4e-45,
+    0.99999994,
+    1.0000001,
+    0,
+    -0,
   ]);
   for (const [name, c] of Object.entries(UNARY)) {
     if (!c.ulps) continue;
     const want = tf.tidy(() => data(c.ref(tf.tensor(xs), c.alpha ?? 0, c.beta ?? 0)));
     const h = new Heap();
-    const px = h.input(xs), py = h.output(xs.length);
+    const px = h.input(xs),
+      py = h.output(xs.length);
     h.k.unary(c.op, px, py, xs.length, c.alpha ?? 0, c.beta ?? 0);
     const got = h.read(py, xs.length);
     h.done(name);
@@ -285,18 +354,29 @@ const BINARY: Record<string, BinaryCase> = {
   notEqual: { op: BinaryOp.notEqual, ref: tf.notEqual, integers: true },
   greaterSpecials: { op: BinaryOp.greater, ref: tf.greater, specials: true },
   equalSpecials: { op: BinaryOp.equal, ref: tf.equal, specials: true },
-  logicalAnd: { op: BinaryOp.logicalAnd, ref: (a, b) => tf.logicalAnd(tf.cast(a, 'bool'), tf.cast(b, 'bool')), integers: true },
-  logicalOr: { op: BinaryOp.logicalOr, ref: (a, b) => tf.logicalOr(tf.cast(a, 'bool'), tf.cast(b, 'bool')), integers: true },
+  logicalAnd: {
+    op: BinaryOp.logicalAnd,
+    ref: (a, b) => tf.logicalAnd(tf.cast(a, 'bool'), tf.cast(b, 'bool')),
+    integers: true,
+  },
+  logicalOr: {
+    op: BinaryOp.logicalOr,
+    ref: (a, b) => tf.logicalOr(tf.cast(a, 'bool'), tf.cast(b, 'bool')),
+    integers: true,
+  },
   floorDiv: { op: BinaryOp.floorDiv, ref: tf.floorDiv, bNonZero: true },
   floorDivIntegers: { op: BinaryOp.floorDiv, ref: tf.floorDiv, bNonZero: true, integers: true },
   mod: { op: BinaryOp.mod, ref: tf.mod, bNonZero: true },
   modIntegers: { op: BinaryOp.mod, ref: tf.mod, bNonZero: true, integers: true },
   atan2: { op: BinaryOp.atan2, ref: tf.atan2, ulps: 1, specials: true },
   eluGrad: {
-    op: BinaryOp.eluGrad, specials: true,
+    op: BinaryOp.eluGrad,
+    specials: true,
     ref: (dy, y) => {
       const shape = tf.add(dy, y).shape;
-      return tf.engine().runKernel('EluGrad', { dy: tf.broadcastTo(dy, shape), y: tf.broadcastTo(y, shape) }) as tf.Tensor;
+      return tf
+        .engine()
+        .runKernel('EluGrad', { dy: tf.broadcastTo(dy, shape), y: tf.broadcastTo(y, shape) }) as tf.Tensor;
     },
   },
   divNoNan: { op: BinaryOp.divNoNan, ref: tf.divNoNan, specials: true },
@@ -308,7 +388,7 @@ function broadcastShapes(r: Rng, inputs: number) {
   const out = randomShape(r);
   const shapes = Array.from({ length: inputs }, () => {
     let s = out.map((d) => (r.next() < 0.3 ? 1 : d));
-    if (r.next() < 0.25) s = s.slice(r.int(0, s.length));   // a lower rank (maybe a scalar)
+    if (r.next() < 0.25) s = s.slice(r.int(0, s.length)); // a lower rank (maybe a scalar)
     return s;
   });
   // the output is the broadcast of the inputs (an axis where every input has 1 is 1)
@@ -320,12 +400,16 @@ function broadcastShapes(r: Rng, inputs: number) {
 
 /** Strides of an input of shape s read as the 4-d output: 0 where it broadcasts. */
 function broadcastStrides(s: number[], out: number[]): number[] {
-  const s4 = pad4(s, 1), o4 = pad4(out, 1), st = pad4(stridesOf(s), 0);
+  const s4 = pad4(s, 1),
+    o4 = pad4(out, 1),
+    st = pad4(stridesOf(s), 0);
   return s4.map((d, i) => (d === 1 && o4[i] !== 1 ? 0 : d === 1 ? 0 : st[i]));
 }
 
 function binaryInputs(r: Rng, c: BinaryCase, n: number): Float32Array {
-  const v = c.integers ? Float32Array.from({ length: n }, () => r.int(-3, 3)) : r.values(n, 3, c.specials ? SPECIALS : []);
+  const v = c.integers
+    ? Float32Array.from({ length: n }, () => r.int(-3, 3))
+    : r.values(n, 3, c.specials ? SPECIALS : []);
   if (c.bNonZero) for (let i = 0; i < n; i++) if (v[i] === 0 || !Number.isFinite(v[i])) v[i] = 0.75;
   return v;
 }
@@ -335,17 +419,41 @@ test('binary: every op code against TensorFlow.js with broadcasting of either in
   assert.equal(new Set(Object.values(BINARY).map((c) => c.op)).size, 21, 'all 21 op codes are tested');
   for (const [name, c] of Object.entries(BINARY)) {
     for (let trial = 0; trial < 14; trial++) {
-      const { out, shapes: [sa, sb] } = trial === 0 ? { out: [1000], shapes: [[1000], [1000]] }
-        : trial === 1 ? { out: [7, 33], shapes: [[7, 33], [33]] }
-          : trial === 2 ? { out: [7, 33], shapes: [[7, 1], [7, 33]] }
-            : broadcastShapes(r, 2);
-      const a = binaryInputs(r, { ...c, bNonZero: false }, size(sa)), b = binaryInputs(r, c, size(sb));
+      const {
+        out,
+        shapes: [sa, sb],
+      } =
+        trial === 0
+          ? { out: [1000], shapes: [[1000], [1000]] }
+          : trial === 1
+            ? { out: [7, 33], shapes: [[7, 33], [33]] }
+            : trial === 2
+              ? {
+                  out: [7, 33],
+                  shapes: [
+                    [7, 1],
+                    [7, 33],
+                  ],
+                }
+              : broadcastShapes(r, 2);
+      const a = binaryInputs(r, { ...c, bNonZero: false }, size(sa)),
+        b = binaryInputs(r, c, size(sb));
       const want = tf.tidy(() => data(c.ref(tf.tensor(a, sa), tf.tensor(b, sb))));
-      const n = size(out), n4 = pad4(out, 1);
+      const n = size(out),
+        n4 = pad4(out, 1);
       const h = new Heap();
-      const pa = h.input(a), pb = h.input(b), py = h.output(n);
-      h.k.binary(c.op, pa, pb, py, ...(n4 as [number, number, number, number]),
-        ...(broadcastStrides(sa, out) as [number, number, number, number]), ...(broadcastStrides(sb, out) as [number, number, number, number]));
+      const pa = h.input(a),
+        pb = h.input(b),
+        py = h.output(n);
+      h.k.binary(
+        c.op,
+        pa,
+        pb,
+        py,
+        ...(n4 as [number, number, number, number]),
+        ...(broadcastStrides(sa, out) as [number, number, number, number]),
+        ...(broadcastStrides(sb, out) as [number, number, number, number]),
+      );
       const got = h.read(py, n);
       h.done(`binary ${name}`);
       expectClose(got, want, `binary ${name} [${sa}] with [${sb}] -> [${out}]`, c.ulps ?? 0);
@@ -357,7 +465,9 @@ test('binary: in place (y = a or y = b, the other broadcast) and an input read t
   const r = rng(3);
   for (const [name, c] of Object.entries(BINARY)) {
     const [M, N] = [r.pick([3, 7, 9]), r.pick([5, 33])];
-    const a = binaryInputs(r, { ...c, bNonZero: false }, M * N), b = binaryInputs(r, c, N), bt = binaryInputs(r, c, M * N);
+    const a = binaryInputs(r, { ...c, bNonZero: false }, M * N),
+      b = binaryInputs(r, c, N),
+      bt = binaryInputs(r, c, M * N);
     // y = a op b[broadcast along rows], written over a
     let want = tf.tidy(() => data(c.ref(tf.tensor(a, [M, N]), tf.tensor(b, [N]))));
     let h = new Heap();
@@ -367,7 +477,8 @@ test('binary: in place (y = a or y = b, the other broadcast) and an input read t
     expectClose(h.read(pa, M * N), want, `binary ${name} in place over a`, c.ulps ?? 0);
     h.done(name);
     // y = a[broadcast] op b, written over b
-    const a1 = binaryInputs(r, { ...c, bNonZero: false }, N), b2 = binaryInputs(r, c, M * N);
+    const a1 = binaryInputs(r, { ...c, bNonZero: false }, N),
+      b2 = binaryInputs(r, c, M * N);
     want = tf.tidy(() => data(c.ref(tf.tensor(a1, [N]), tf.tensor(b2, [M, N]))));
     h = new Heap();
     pa = h.input(a1);
@@ -380,7 +491,8 @@ test('binary: in place (y = a or y = b, the other broadcast) and an input read t
     want = tf.tidy(() => data(c.ref(tf.transpose(tf.tensor(at, [N, M])), tf.tensor(bt, [M, N]))));
     h = new Heap();
     pa = h.input(at);
-    const pbt = h.input(bt), py = h.output(M * N);
+    const pbt = h.input(bt),
+      py = h.output(M * N);
     h.k.binary(c.op, pa, pbt, py, 1, 1, M, N, 0, 0, 1, M, 0, 0, N, 1);
     expectClose(h.read(py, M * N), want, `binary ${name} with a transposed`, c.ulps ?? 0);
     h.done(name);
@@ -390,19 +502,39 @@ test('binary: in place (y = a or y = b, the other broadcast) and an input read t
 test('select: y = c ? a : b (tf.where), each of the three broadcast along any axis', () => {
   const r = rng(4);
   for (let trial = 0; trial < 40; trial++) {
-    const { out, shapes: [sc, sa, sb] } = trial === 0 ? { out: [1000], shapes: [[1000], [1000], [1000]] } : broadcastShapes(r, 3);
+    const {
+      out,
+      shapes: [sc, sa, sb],
+    } = trial === 0 ? { out: [1000], shapes: [[1000], [1000], [1000]] } : broadcastShapes(r, 3);
     const c = Float32Array.from({ length: size(sc) }, () => r.pick([0, 1, 0, 2.5, NaN, -0]));
-    const a = r.values(size(sa), 3, SPECIALS), b = r.values(size(sb), 3, SPECIALS);
+    const a = r.values(size(sa), 3, SPECIALS),
+      b = r.values(size(sb), 3, SPECIALS);
     const want = tf.tidy(() => {
       const shape = out;
-      return data(tf.where(tf.broadcastTo(tf.cast(tf.tensor(c, sc), 'bool'), shape), tf.broadcastTo(tf.tensor(a, sa), shape), tf.broadcastTo(tf.tensor(b, sb), shape)));
+      return data(
+        tf.where(
+          tf.broadcastTo(tf.cast(tf.tensor(c, sc), 'bool'), shape),
+          tf.broadcastTo(tf.tensor(a, sa), shape),
+          tf.broadcastTo(tf.tensor(b, sb), shape),
+        ),
+      );
     });
     const n = size(out);
     const h = new Heap();
-    const pc = h.input(c), pa = h.input(a), pb = h.input(b), py = h.output(n);
-    h.k.select(pc, pa, pb, py, ...(pad4(out, 1) as [number, number, number, number]),
-      ...(broadcastStrides(sc, out) as [number, number, number, number]), ...(broadcastStrides(sa, out) as [number, number, number, number]),
-      ...(broadcastStrides(sb, out) as [number, number, number, number]));
+    const pc = h.input(c),
+      pa = h.input(a),
+      pb = h.input(b),
+      py = h.output(n);
+    h.k.select(
+      pc,
+      pa,
+      pb,
+      py,
+      ...(pad4(out, 1) as [number, number, number, number]),
+      ...(broadcastStrides(sc, out) as [number, number, number, number]),
+      ...(broadcastStrides(sa, out) as [number, number, number, number]),
+      ...(broadcastStrides(sb, out) as [number, number, number, number]),
+    );
     const got = h.read(py, n);
     h.done('select');
     expectClose(got, want, `select [${sc}] ? [${sa}] : [${sb}] -> [${out}]`);
@@ -412,16 +544,59 @@ test('select: y = c ? a : b (tf.where), each of the three broadcast along any ax
 // ---------------------------------------------------------------------------------------------
 // reduce
 
-const REDUCE: Record<string, { op: number; ref: (x: tf.Tensor) => tf.Tensor; kind: 'sum' | 'mean' | 'prod' | 'exact'; values: (r: Rng, n: number) => Float32Array }> = {
+const REDUCE: Record<
+  string,
+  {
+    op: number;
+    ref: (x: tf.Tensor) => tf.Tensor;
+    kind: 'sum' | 'mean' | 'prod' | 'exact';
+    values: (r: Rng, n: number) => Float32Array;
+  }
+> = {
   sum: { op: ReduceOp.sum, ref: (x) => tf.sum(x, 1), kind: 'sum', values: (r, n) => r.values(n) },
   mean: { op: ReduceOp.mean, ref: (x) => tf.mean(x, 1), kind: 'mean', values: (r, n) => r.values(n) },
-  max: { op: ReduceOp.max, ref: (x) => tf.max(x, 1), kind: 'exact', values: (r, n) => r.values(n, 3, [Infinity, -Infinity]) },
-  min: { op: ReduceOp.min, ref: (x) => tf.min(x, 1), kind: 'exact', values: (r, n) => r.values(n, 3, [Infinity, -Infinity]) },
-  prod: { op: ReduceOp.prod, ref: (x) => tf.prod(x, 1), kind: 'prod', values: (r, n) => Float32Array.from({ length: n }, () => (r.next() < 0.5 ? -1 : 1) * (0.7 + 0.6 * r.next())) },
-  any: { op: ReduceOp.any, ref: (x) => tf.any(tf.cast(x, 'bool'), 1), kind: 'exact', values: (r, n) => Float32Array.from({ length: n }, () => (r.next() < 0.9 ? 0 : r.pick([1, -2, NaN]))) },
-  all: { op: ReduceOp.all, ref: (x) => tf.all(tf.cast(x, 'bool'), 1), kind: 'exact', values: (r, n) => Float32Array.from({ length: n }, () => (r.next() < 0.1 ? 0 : r.pick([1, -2, NaN]))) },
-  argMax: { op: ReduceOp.argMax, ref: (x) => tf.argMax(x, 1), kind: 'exact', values: (r, n) => Float32Array.from({ length: n }, () => r.int(-4, 4)) },
-  argMin: { op: ReduceOp.argMin, ref: (x) => tf.argMin(x, 1), kind: 'exact', values: (r, n) => Float32Array.from({ length: n }, () => r.int(-4, 4)) },
+  max: {
+    op: ReduceOp.max,
+    ref: (x) => tf.max(x, 1),
+    kind: 'exact',
+    values: (r, n) => r.values(n, 3, [Infinity, -Infinity]),
+  },
+  min: {
+    op: ReduceOp.min,
+    ref: (x) => tf.min(x, 1),
+    kind: 'exact',
+    values: (r, n) => r.values(n, 3, [Infinity, -Infinity]),
+  },
+  prod: {
+    op: ReduceOp.prod,
+    ref: (x) => tf.prod(x, 1),
+    kind: 'prod',
+    values: (r, n) => Float32Array.from({ length: n }, () => (r.next() < 0.5 ? -1 : 1) * (0.7 + 0.6 * r.next())),
+  },
+  any: {
+    op: ReduceOp.any,
+    ref: (x) => tf.any(tf.cast(x, 'bool'), 1),
+    kind: 'exact',
+    values: (r, n) => Float32Array.from({ length: n }, () => (r.next() < 0.9 ? 0 : r.pick([1, -2, NaN]))),
+  },
+  all: {
+    op: ReduceOp.all,
+    ref: (x) => tf.all(tf.cast(x, 'bool'), 1),
+    kind: 'exact',
+    values: (r, n) => Float32Array.from({ length: n }, () => (r.next() < 0.1 ? 0 : r.pick([1, -2, NaN]))),
+  },
+  argMax: {
+    op: ReduceOp.argMax,
+    ref: (x) => tf.argMax(x, 1),
+    kind: 'exact',
+    values: (r, n) => Float32Array.from({ length: n }, () => r.int(-4, 4)),
+  },
+  argMin: {
+    op: ReduceOp.argMin,
+    ref: (x) => tf.argMin(x, 1),
+    kind: 'exact',
+    values: (r, n) => Float32Array.from({ length: n }, () => r.int(-4, 4)),
+  },
   argMaxReal: { op: ReduceOp.argMax, ref: (x) => tf.argMax(x, 1), kind: 'exact', values: (r, n) => r.values(n) },
   argMinReal: { op: ReduceOp.argMin, ref: (x) => tf.argMin(x, 1), kind: 'exact', values: (r, n) => r.values(n) },
 };
@@ -429,23 +604,48 @@ const REDUCE: Record<string, { op: number; ref: (x: tf.Tensor) => tf.Tensor; kin
 test('reduce: every op code against TensorFlow.js along rows (inner = 1), columns (outer = 1) and middle axes', () => {
   const r = rng(5);
   for (const [name, c] of Object.entries(REDUCE)) {
-    const shapes = [[1, 1000, 1], [5, 7, 1], [13, 33, 1], [3, 4, 1], [1, 2, 1], [1, 7, 33], [1, 200, 9], [1, 1, 5], [2, 5, 7], [3, 33, 4], [4, 3, 1]];
+    const shapes = [
+      [1, 1000, 1],
+      [5, 7, 1],
+      [13, 33, 1],
+      [3, 4, 1],
+      [1, 2, 1],
+      [1, 7, 33],
+      [1, 200, 9],
+      [1, 1, 5],
+      [2, 5, 7],
+      [3, 33, 4],
+      [4, 3, 1],
+    ];
     for (let t = 0; t < 4; t++) shapes.push([r.pick(DIMS), r.pick(DIMS), r.pick(DIMS)]);
     for (const [outer, n, inner] of shapes) {
       const x = c.values(r, outer * n * inner);
       const want = tf.tidy(() => data(c.ref(tf.tensor(x, [outer, n, inner]))));
       const h = new Heap();
-      const px = h.input(x), py = h.output(outer * inner);
+      const px = h.input(x),
+        py = h.output(outer * inner);
       h.k.reduce(c.op, px, py, outer, n, inner);
       const got = h.read(py, outer * inner);
       h.done(`reduce ${name}`);
       const bound = new Float64Array(outer * inner);
       for (let o = 0; o < outer; o++) {
         for (let i = 0; i < inner; i++) {
-          let s = 0, p = 1;
-          for (let k = 0; k < n; k++) { const v = x[(o * n + k) * inner + i]; s += Math.abs(v); p *= Math.abs(v); }
+          let s = 0,
+            p = 1;
+          for (let k = 0; k < n; k++) {
+            const v = x[(o * n + k) * inner + i];
+            s += Math.abs(v);
+            p *= Math.abs(v);
+          }
           const u = (n + 1) * 2 ** -24;
-          bound[o * inner + i] = c.kind === 'sum' ? u * s : c.kind === 'mean' ? (u * s) / n + ulp(want[o * inner + i]) : c.kind === 'prod' ? u * p : 0;
+          bound[o * inner + i] =
+            c.kind === 'sum'
+              ? u * s
+              : c.kind === 'mean'
+                ? (u * s) / n + ulp(want[o * inner + i])
+                : c.kind === 'prod'
+                  ? u * p
+                  : 0;
         }
       }
       expectClose(got, want, `reduce ${name} [${outer}, ${n}, ${inner}]`, 0, bound);
@@ -458,27 +658,38 @@ const f32 = Math.fround;
 
 test('reduce, segmentSum, softmax: float32 additions in index order, bit for bit', () => {
   const r = rng(13);
-  for (const [outer, n, inner] of [[5, 1000, 1], [7, 33, 1], [1, 333, 7], [3, 17, 9], [4, 5, 1], [2, 1, 3]]) {
+  for (const [outer, n, inner] of [
+    [5, 1000, 1],
+    [7, 33, 1],
+    [1, 333, 7],
+    [3, 17, 9],
+    [4, 5, 1],
+    [2, 1, 3],
+  ]) {
     const x = r.values(outer * n * inner);
-    const px = Float32Array.from(x, (v) => 0.9 + 0.2 * Math.abs(v) / 100);
+    const px = Float32Array.from(x, (v) => 0.9 + (0.2 * Math.abs(v)) / 100);
     for (const op of [ReduceOp.sum, ReduceOp.mean, ReduceOp.prod]) {
       const input = op === ReduceOp.prod ? px : x;
       const want = new Float32Array(outer * inner);
       for (let o = 0; o < outer; o++) {
         for (let i = 0; i < inner; i++) {
           let s = op === ReduceOp.prod ? 1 : 0;
-          for (let k = 0; k < n; k++) s = op === ReduceOp.prod ? f32(s * input[(o * n + k) * inner + i]) : f32(s + input[(o * n + k) * inner + i]);
+          for (let k = 0; k < n; k++)
+            s =
+              op === ReduceOp.prod ? f32(s * input[(o * n + k) * inner + i]) : f32(s + input[(o * n + k) * inner + i]);
           want[o * inner + i] = op === ReduceOp.mean ? f32(s / n) : s;
         }
       }
       const h = new Heap();
-      const pin = h.input(input), py = h.output(outer * inner);
+      const pin = h.input(input),
+        py = h.output(outer * inner);
       h.k.reduce(op, pin, py, outer, n, inner);
       expectClose(h.read(py, outer * inner), want, `reduce ${op} [${outer}, ${n}, ${inner}] in float32 order`);
       h.done('reduce order');
     }
     // segment sums: rows added in order of j
-    const segments = 3, idx = Array.from({ length: n }, () => r.int(0, segments - 1));
+    const segments = 3,
+      idx = Array.from({ length: n }, () => r.int(0, segments - 1));
     const want = new Float32Array(outer * segments * inner);
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < n; j++) {
@@ -489,20 +700,25 @@ test('reduce, segmentSum, softmax: float32 additions in index order, bit for bit
       }
     }
     let h = new Heap();
-    let pin = h.input(x), py = h.output(outer * segments * inner);
+    let pin = h.input(x),
+      py = h.output(outer * segments * inner);
     const pidx = h.input(idx);
     h.k.segmentSum(pin, pidx, py, outer, n, inner, segments);
     expectClose(h.read(py, outer * segments * inner), want, `segmentSum [${outer}, ${n}, ${inner}] in float32 order`);
     h.done('segmentSum order');
     // softmax: e = exp(x - max) rounded, s the float32 sum in order, y = e / s
-    const rows = outer * inner, cols = n, sm = new Float32Array(rows * cols);
+    const rows = outer * inner,
+      cols = n,
+      sm = new Float32Array(rows * cols);
     for (let q = 0; q < rows; q++) {
       const row = x.subarray(q * cols, (q + 1) * cols);
       const m = row.reduce((a, b) => Math.max(a, b), -Infinity);
       let s = 0;
       const e = Float32Array.from(row, (v) => f32(Math.exp(f32(v - m))));
       for (const v of e) s = f32(s + v);
-      e.forEach((v, j) => { sm[q * cols + j] = f32(v / s); });
+      e.forEach((v, j) => {
+        sm[q * cols + j] = f32(v / s);
+      });
     }
     h = new Heap();
     pin = h.input(x);
@@ -515,12 +731,22 @@ test('reduce, segmentSum, softmax: float32 additions in index order, bit for bit
 
 test('reduce: max and min propagate NaN; argmax ignores a NaN that does not come first, as TensorFlow.js', () => {
   const x = Float32Array.from([1, NaN, 3, 2, 5, 0, 1, 2, 3, 4, NaN, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
-  for (const [op, ref] of [[ReduceOp.max, (t: tf.Tensor) => tf.max(t, 1)], [ReduceOp.min, (t: tf.Tensor) => tf.min(t, 1)],
-    [ReduceOp.argMax, (t: tf.Tensor) => tf.argMax(t, 1)], [ReduceOp.argMin, (t: tf.Tensor) => tf.argMin(t, 1)]] as const) {
-    for (const [outer, n, inner] of [[3, 7, 1], [1, 3, 7], [1, 21, 1], [7, 3, 1]]) {
+  for (const [op, ref] of [
+    [ReduceOp.max, (t: tf.Tensor) => tf.max(t, 1)],
+    [ReduceOp.min, (t: tf.Tensor) => tf.min(t, 1)],
+    [ReduceOp.argMax, (t: tf.Tensor) => tf.argMax(t, 1)],
+    [ReduceOp.argMin, (t: tf.Tensor) => tf.argMin(t, 1)],
+  ] as const) {
+    for (const [outer, n, inner] of [
+      [3, 7, 1],
+      [1, 3, 7],
+      [1, 21, 1],
+      [7, 3, 1],
+    ]) {
       const want = tf.tidy(() => data(ref(tf.tensor(x, [outer, n, inner]))));
       const h = new Heap();
-      const px = h.input(x), py = h.output(outer * inner);
+      const px = h.input(x),
+        py = h.output(outer * inner);
       h.k.reduce(op, px, py, outer, n, inner);
       expectClose(h.read(py, outer * inner), want, `reduce ${op} with NaN [${outer}, ${n}, ${inner}]`);
       h.done('reduce NaN');
@@ -539,17 +765,29 @@ function runCopy(h: Heap, px: number, py: number, n: number[], xs: number[], ys:
 
 test('copy: transpose with every permutation of random shapes', () => {
   const r = rng(6);
-  const perms = (k: number): number[][] => k === 1 ? [[0]] : perms(k - 1).flatMap((p) => Array.from({ length: k }, (_, i) => [...p.slice(0, i), k - 1, ...p.slice(i)]));
+  const perms = (k: number): number[][] =>
+    k === 1
+      ? [[0]]
+      : perms(k - 1).flatMap((p) => Array.from({ length: k }, (_, i) => [...p.slice(0, i), k - 1, ...p.slice(i)]));
   for (let rank = 1; rank <= 4; rank++) {
     for (const perm of perms(rank)) {
       for (let t = 0; t < 2; t++) {
         const shape = randomShape(r, rank);
         const x = r.values(size(shape), 3, SPECIALS);
         const want = tf.tidy(() => data(tf.transpose(tf.tensor(x, shape), perm)));
-        const out = perm.map((p) => shape[p]), xst = stridesOf(shape);
+        const out = perm.map((p) => shape[p]),
+          xst = stridesOf(shape);
         const h = new Heap();
-        const px = h.input(x), py = h.output(size(out));
-        runCopy(h, px, py, out, perm.map((p) => xst[p]), stridesOf(out));
+        const px = h.input(x),
+          py = h.output(size(out));
+        runCopy(
+          h,
+          px,
+          py,
+          out,
+          perm.map((p) => xst[p]),
+          stridesOf(out),
+        );
         expectClose(h.read(py, size(out)), want, `transpose [${shape}] by [${perm}]`);
         h.done('transpose');
       }
@@ -560,10 +798,13 @@ test('copy: transpose with every permutation of random shapes', () => {
 test('copy: slice, concat, pad, broadcastTo and reverse (negative strides)', () => {
   const r = rng(7);
   for (let t = 0; t < 30; t++) {
-    const shape = randomShape(r), rank = shape.length, xst = stridesOf(shape);
+    const shape = randomShape(r),
+      rank = shape.length,
+      xst = stridesOf(shape);
     const x = r.values(size(shape));
     // slice
-    const begin = shape.map((d) => r.int(0, d - 1)), sz = shape.map((d, i) => r.int(1, d - begin[i]));
+    const begin = shape.map((d) => r.int(0, d - 1)),
+      sz = shape.map((d, i) => r.int(1, d - begin[i]));
     let want = tf.tidy(() => data(tf.slice(tf.tensor(x, shape), begin, sz)));
     let h = new Heap();
     let px = h.input(x);
@@ -575,7 +816,8 @@ test('copy: slice, concat, pad, broadcastTo and reverse (negative strides)', () 
     const axis = r.int(0, rank - 1);
     const shape2 = shape.map((d, i) => (i === axis ? r.pick([1, 2, 5]) : d));
     const x2 = r.values(size(shape2));
-    const out = shape.map((d, i) => (i === axis ? d + shape2[i] : d)), ost = stridesOf(out);
+    const out = shape.map((d, i) => (i === axis ? d + shape2[i] : d)),
+      ost = stridesOf(out);
     want = tf.tidy(() => data(tf.concat([tf.tensor(x, shape), tf.tensor(x2, shape2)], axis)));
     h = new Heap();
     px = h.input(x);
@@ -586,9 +828,19 @@ test('copy: slice, concat, pad, broadcastTo and reverse (negative strides)', () 
     expectClose(h.read(py, size(out)), want, `concat [${shape}] and [${shape2}] along ${axis}`);
     h.done('concat');
     // pad with a constant: fill, then copy into the interior
-    const before = shape.map(() => r.int(0, 2)), after = shape.map(() => r.int(0, 2));
-    const padded = shape.map((d, i) => d + before[i] + after[i]), pst = stridesOf(padded);
-    want = tf.tidy(() => data(tf.pad(tf.tensor(x, shape), shape.map((_, i) => [before[i], after[i]] as [number, number]), 1.5)));
+    const before = shape.map(() => r.int(0, 2)),
+      after = shape.map(() => r.int(0, 2));
+    const padded = shape.map((d, i) => d + before[i] + after[i]),
+      pst = stridesOf(padded);
+    want = tf.tidy(() =>
+      data(
+        tf.pad(
+          tf.tensor(x, shape),
+          shape.map((_, i) => [before[i], after[i]] as [number, number]),
+          1.5,
+        ),
+      ),
+    );
     h = new Heap();
     px = h.input(x);
     py = h.output(size(padded));
@@ -613,7 +865,14 @@ test('copy: slice, concat, pad, broadcastTo and reverse (negative strides)', () 
     px = h.input(x);
     py = h.output(size(shape));
     const start = axes.reduce((s, a) => s + (shape[a] - 1) * xst[a], 0);
-    runCopy(h, px + 4 * start, py, shape, xst.map((s, i) => (axes.includes(i) ? -s : s)), xst);
+    runCopy(
+      h,
+      px + 4 * start,
+      py,
+      shape,
+      xst.map((s, i) => (axes.includes(i) ? -s : s)),
+      xst,
+    );
     expectClose(h.read(py, size(shape)), want, `reverse [${shape}] along [${axes}]`);
     h.done('reverse');
   }
@@ -624,14 +883,22 @@ test('copy: slice, concat, pad, broadcastTo and reverse (negative strides)', () 
 
 test('gather: against tf.gather along a middle axis; an index outside [0, dim) gives zeros', () => {
   const r = rng(8);
-  const shapes = [[1, 27, 1, 32], [1, 27, 10, 5], [3, 5, 7, 9], [2, 1, 33, 4], [1, 4, 1, 1]];
+  const shapes = [
+    [1, 27, 1, 32],
+    [1, 27, 10, 5],
+    [3, 5, 7, 9],
+    [2, 1, 33, 4],
+    [1, 4, 1, 1],
+  ];
   for (let t = 0; t < 8; t++) shapes.push([r.pick(DIMS), r.pick(DIMS), r.pick(DIMS), r.int(1, 40)]);
   for (const [outer, dim, inner, count] of shapes) {
     const x = r.values(outer * dim * inner, 3, SPECIALS);
     const idx = Array.from({ length: count }, () => r.int(0, dim - 1));
     const want = tf.tidy(() => data(tf.gather(tf.tensor(x, [outer, dim, inner]), tf.tensor(idx, [count], 'int32'), 1)));
     const h = new Heap();
-    const px = h.input(x), pi = h.input(idx), py = h.output(outer * count * inner);
+    const px = h.input(x),
+      pi = h.input(idx),
+      py = h.output(outer * count * inner);
     h.k.gather(px, pi, py, outer, dim, inner, count);
     expectClose(h.read(py, outer * count * inner), want, `gather [${outer}, ${dim}, ${inner}] by ${count} indices`);
     h.done('gather');
@@ -641,14 +908,21 @@ test('gather: against tf.gather along a middle axis; an index outside [0, dim) g
   const x = rng(9).values(outer * dim * inner);
   const idx = [-1, 3, NaN, 1e30, 1.7, 0];
   const h = new Heap();
-  const px = h.input(x), pi = h.input(idx), py = h.output(outer * idx.length * inner);
+  const px = h.input(x),
+    pi = h.input(idx),
+    py = h.output(outer * idx.length * inner);
   h.k.gather(px, pi, py, outer, dim, inner, idx.length);
   const got = h.read(py, outer * idx.length * inner);
   h.done('gather out of range');
   for (let o = 0; o < outer; o++) {
     idx.forEach((k, j) => {
       const row = got.slice((o * idx.length + j) * inner, (o * idx.length + j + 1) * inner);
-      const src = j === 4 ? x.slice((o * dim + 1) * inner, (o * dim + 2) * inner) : j === 5 ? x.slice(o * dim * inner, (o * dim + 1) * inner) : new Float32Array(inner);
+      const src =
+        j === 4
+          ? x.slice((o * dim + 1) * inner, (o * dim + 2) * inner)
+          : j === 5
+            ? x.slice(o * dim * inner, (o * dim + 1) * inner)
+            : new Float32Array(inner);
       expectClose(row, src, `gather index ${k}`);
     });
   }
@@ -656,18 +930,28 @@ test('gather: against tf.gather along a middle axis; an index outside [0, dim) g
 
 test('segmentSum: against tf.unsortedSegmentSum (indices out of range skipped), and with outer > 1', () => {
   const r = rng(10);
-  const cases = [[1, 100, 30, 27], [1, 7, 33, 5], [3, 9, 7, 4], [2, 33, 1, 3], [1, 1, 1, 1]];
+  const cases = [
+    [1, 100, 30, 27],
+    [1, 7, 33, 5],
+    [3, 9, 7, 4],
+    [2, 33, 1, 3],
+    [1, 1, 1, 1],
+  ];
   for (let t = 0; t < 6; t++) cases.push([r.int(1, 4), r.int(1, 40), r.pick(DIMS), r.int(1, 9)]);
   for (const [outer, count, inner, segments] of cases) {
     const x = r.values(outer * count * inner);
-    const idx = Array.from({ length: count }, () => (r.next() < 0.1 ? r.pick([-1, segments, segments + 3]) : r.int(0, segments - 1)));
+    const idx = Array.from({ length: count }, () =>
+      r.next() < 0.1 ? r.pick([-1, segments, segments + 3]) : r.int(0, segments - 1),
+    );
     // tf.unsortedSegmentSum sums along axis 0: move `outer` inside and back
     const want = tf.tidy(() => {
       const xt = tf.transpose(tf.tensor(x, [outer, count, inner]), [1, 0, 2]);
       return data(tf.transpose(tf.unsortedSegmentSum(xt, tf.tensor(idx, [count], 'int32'), segments), [1, 0, 2]));
     });
     const h = new Heap();
-    const px = h.input(x), pi = h.input(idx), py = h.output(outer * segments * inner);
+    const px = h.input(x),
+      pi = h.input(idx),
+      py = h.output(outer * segments * inner);
     h.k.segmentSum(px, pi, py, outer, count, inner, segments);
     const got = h.read(py, outer * segments * inner);
     h.done('segmentSum');
@@ -675,7 +959,8 @@ test('segmentSum: against tf.unsortedSegmentSum (indices out of range skipped), 
     for (let o = 0; o < outer; o++) {
       idx.forEach((s, j) => {
         if (s < 0 || s >= segments) return;
-        for (let i = 0; i < inner; i++) bound[(o * segments + s) * inner + i] += (count + 1) * 2 ** -24 * Math.abs(x[(o * count + j) * inner + i]);
+        for (let i = 0; i < inner; i++)
+          bound[(o * segments + s) * inner + i] += (count + 1) * 2 ** -24 * Math.abs(x[(o * count + j) * inner + i]);
       });
     }
     expectClose(got, want, `segmentSum [${outer}, ${count}, ${inner}] into ${segments}`, 0, bound);
@@ -684,12 +969,24 @@ test('segmentSum: against tf.unsortedSegmentSum (indices out of range skipped), 
 
 test('oneHot: against tf.oneHot, with indices out of range', () => {
   const r = rng(11);
-  for (const [n, depth] of [[1, 2], [7, 27], [33, 5], [100, 3], [5, 33]]) {
-    const idx = Array.from({ length: n }, () => (r.next() < 0.15 ? r.pick([-1, depth, depth + 5]) : r.int(0, depth - 1)));
-    for (const [on, off] of [[1, 0], [0.9, -0.25]]) {
+  for (const [n, depth] of [
+    [1, 2],
+    [7, 27],
+    [33, 5],
+    [100, 3],
+    [5, 33],
+  ]) {
+    const idx = Array.from({ length: n }, () =>
+      r.next() < 0.15 ? r.pick([-1, depth, depth + 5]) : r.int(0, depth - 1),
+    );
+    for (const [on, off] of [
+      [1, 0],
+      [0.9, -0.25],
+    ]) {
       const want = tf.tidy(() => data(tf.oneHot(tf.tensor(idx, [n], 'int32'), depth, on, off, 'float32')));
       const h = new Heap();
-      const pi = h.input(idx), py = h.output(n * depth);
+      const pi = h.input(idx),
+        py = h.output(n * depth);
       h.k.oneHot(pi, py, n, depth, on, off);
       expectClose(h.read(py, n * depth), want.map(Math.fround), `oneHot ${n} x ${depth} (${on}, ${off})`);
       h.done('oneHot');
@@ -699,18 +996,32 @@ test('oneHot: against tf.oneHot, with indices out of range', () => {
 
 test('softmax: against tf.softmax, rows of any length, large logits, in place', () => {
   const r = rng(12);
-  for (const [rows, cols] of [[1, 1], [3, 7], [32, 27], [5, 33], [2, 1000], [7, 4]]) {
+  for (const [rows, cols] of [
+    [1, 1],
+    [3, 7],
+    [32, 27],
+    [5, 33],
+    [2, 1000],
+    [7, 4],
+  ]) {
     for (const scale of [1, 30]) {
       const x = r.values(rows * cols, scale);
       const want = tf.tidy(() => data(tf.softmax(tf.tensor(x, [rows, cols]))));
       for (const inPlace of [false, true]) {
         const h = new Heap();
-        const px = h.input(x), py = inPlace ? px : h.output(rows * cols);
+        const px = h.input(x),
+          py = inPlace ? px : h.output(rows * cols);
         h.k.softmax(px, py, rows, cols);
         const got = h.read(py, rows * cols);
         h.done('softmax');
         // the float32 sum of the exponentials (each < 1) against float64: (cols + 1) 2^-24 relative, plus the division
-        expectClose(got, want, `softmax [${rows}, ${cols}]${inPlace ? ' in place' : ''}`, 1, Array.from(want, (w) => (cols + 1) * 2 ** -24 * w));
+        expectClose(
+          got,
+          want,
+          `softmax [${rows}, ${cols}]${inPlace ? ' in place' : ''}`,
+          1,
+          Array.from(want, (w) => (cols + 1) * 2 ** -24 * w),
+        );
       }
     }
   }
@@ -718,8 +1029,22 @@ test('softmax: against tf.softmax, rows of any length, large logits, in place', 
 
 test('the module exports every kernel the plans call', () => {
   const k = new KernelMemory().kernels as unknown as Record<string, unknown>;
-  for (const name of ['matmul', 'matmulTN', 'transpose', 'sgd', 'std',
-    'unary', 'binary', 'select', 'reduce', 'copy', 'gather', 'segmentSum', 'oneHot', 'softmax']) {
+  for (const name of [
+    'matmul',
+    'matmulTN',
+    'transpose',
+    'sgd',
+    'std',
+    'unary',
+    'binary',
+    'select',
+    'reduce',
+    'copy',
+    'gather',
+    'segmentSum',
+    'oneHot',
+    'softmax',
+  ]) {
     assert.equal(typeof k[name], 'function', name);
   }
 });

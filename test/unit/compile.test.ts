@@ -22,7 +22,9 @@ before(async () => {
   await initBackend();
   split = splitDataset(await loadNames({ file: NAMES_FILE }), 3, 42);
 });
-after(() => { delete process.env.MAKEMORE_COMPILE; });
+after(() => {
+  delete process.env.MAKEMORE_COMPILE;
+});
 
 const SEED = 2147483647;
 
@@ -42,8 +44,15 @@ async function withCompile<T>(on: boolean, f: () => Promise<T> | T): Promise<T> 
 function minibatch(data: Dataset, rows: number) {
   const ix = Int32Array.from({ length: rows }, (_, i) => (i * 7919) % data.size);
   const T = data.blockSize;
-  const X = tf.tensor2d(Int32Array.from(Array.from(ix).flatMap((r) => Array.from(data.X.subarray(r * T, r * T + T)))), [rows, T], 'int32');
-  const Y = tf.tensor1d(Int32Array.from(ix, (r) => data.Y[r]), 'int32');
+  const X = tf.tensor2d(
+    Int32Array.from(Array.from(ix).flatMap((r) => Array.from(data.X.subarray(r * T, r * T + T)))),
+    [rows, T],
+    'int32',
+  );
+  const Y = tf.tensor1d(
+    Int32Array.from(ix, (r) => data.Y[r]),
+    'int32',
+  );
   return { X, Y, ix };
 }
 
@@ -59,15 +68,20 @@ function compareWithEager(loss: LossFn, params: tf.Variable[], what: string) {
   const { step } = compiledStep(loss, X, Y, true, params);
   step.reload();
   step.load(split.train.X, split.train.Y, ix);
-  const got = step.forward();   // the first run: checked against the eager step
+  const got = step.forward(); // the first run: checked against the eager step
   const grads = step.grads();
   // Float32 arithmetic in another order and other polynomial approximations: 1e-4 relative to the
   // largest value (a wrong kernel is off by far more).
-  assert.ok(Math.abs(got - want.loss) <= 1e-4 * Math.max(1, Math.abs(want.loss)), `${what}: loss ${got} vs ${want.loss}`);
+  assert.ok(
+    Math.abs(got - want.loss) <= 1e-4 * Math.max(1, Math.abs(want.loss)),
+    `${what}: loss ${got} vs ${want.loss}`,
+  );
   params.forEach((p, k) => {
     const g = grads[p.name].dataSync();
-    assert.ok(maxAbsDiff(g, want.grads[k]) <= 1e-4 * Math.max(1e-6, maxAbs(want.grads[k])),
-      `${what}: gradient of ${p.name} differs by ${maxAbsDiff(g, want.grads[k])} (largest ${maxAbs(want.grads[k])})`);
+    assert.ok(
+      maxAbsDiff(g, want.grads[k]) <= 1e-4 * Math.max(1e-6, maxAbs(want.grads[k])),
+      `${what}: gradient of ${p.name} differs by ${maxAbsDiff(g, want.grads[k])} (largest ${maxAbs(want.grads[k])})`,
+    );
   });
   tf.dispose([X, Y, ...Object.values(grads)]);
   return step;
@@ -83,12 +97,23 @@ function shapes(g: Generator, sameRank = false): [number[], number[]] {
 }
 
 const unaryOps: [string, (x: tf.Tensor) => tf.Tensor, 'any' | 'positive'][] = [
-  ['relu', (x) => tf.relu(x), 'any'], ['leakyRelu', (x) => tf.leakyRelu(x, 0.1), 'any'], ['elu', (x) => tf.elu(x), 'any'],
-  ['sigmoid', (x) => tf.sigmoid(x), 'any'], ['softplus', (x) => tf.softplus(x), 'any'], ['exp', (x) => tf.exp(x), 'any'],
-  ['log', (x) => tf.log(x), 'positive'], ['sqrt', (x) => tf.sqrt(x), 'positive'], ['rsqrt', (x) => tf.rsqrt(x), 'positive'],
-  ['square', (x) => tf.square(x), 'any'], ['abs', (x) => tf.abs(x), 'any'], ['tanh', (x) => tf.tanh(x), 'any'],
-  ['neg', (x) => tf.neg(x), 'any'], ['pow 3', (x) => tf.pow(x, 3), 'any'], ['pow 0.5', (x) => tf.pow(x, 0.5), 'positive'],
-  ['softmax', (x) => tf.softmax(x), 'any'], ['logSoftmax', (x) => tf.logSoftmax(x), 'any'],
+  ['relu', (x) => tf.relu(x), 'any'],
+  ['leakyRelu', (x) => tf.leakyRelu(x, 0.1), 'any'],
+  ['elu', (x) => tf.elu(x), 'any'],
+  ['sigmoid', (x) => tf.sigmoid(x), 'any'],
+  ['softplus', (x) => tf.softplus(x), 'any'],
+  ['exp', (x) => tf.exp(x), 'any'],
+  ['log', (x) => tf.log(x), 'positive'],
+  ['sqrt', (x) => tf.sqrt(x), 'positive'],
+  ['rsqrt', (x) => tf.rsqrt(x), 'positive'],
+  ['square', (x) => tf.square(x), 'any'],
+  ['abs', (x) => tf.abs(x), 'any'],
+  ['tanh', (x) => tf.tanh(x), 'any'],
+  ['neg', (x) => tf.neg(x), 'any'],
+  ['pow 3', (x) => tf.pow(x, 3), 'any'],
+  ['pow 0.5', (x) => tf.pow(x, 0.5), 'positive'],
+  ['softmax', (x) => tf.softmax(x), 'any'],
+  ['logSoftmax', (x) => tf.logSoftmax(x), 'any'],
 ];
 
 for (const [name, f, domain] of unaryOps) {
@@ -96,11 +121,14 @@ for (const [name, f, domain] of unaryOps) {
     const g = new Generator(SEED);
     for (let trial = 0; trial < 3; trial++) {
       const [shape] = shapes(g);
-      const x = parameter(tf.tidy(() => {
-        const r = randn(g, shape);
-        return domain === 'positive' ? r.abs().add(0.1) : r.mul(2);
-      }), 'x');
-      const w = randn(g, shape);   // a constant of the plan: the loss is sum(f(x) * w)
+      const x = parameter(
+        tf.tidy(() => {
+          const r = randn(g, shape);
+          return domain === 'positive' ? r.abs().add(0.1) : r.mul(2);
+        }),
+        'x',
+      );
+      const w = randn(g, shape); // a constant of the plan: the loss is sum(f(x) * w)
       const loss: LossFn = () => tf.sum(tf.mul(f(x), w)) as tf.Scalar;
       compareWithEager(loss, [x], `${name} on [${shape}]`);
       tf.dispose([x, w]);
@@ -109,8 +137,14 @@ for (const [name, f, domain] of unaryOps) {
 }
 
 const binaryOps: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
-  ['add', tf.add], ['sub', tf.sub], ['mul', tf.mul], ['div', tf.div], ['maximum', tf.maximum], ['minimum', tf.minimum],
-  ['squaredDifference', tf.squaredDifference], ['pow', (a, b) => tf.pow(tf.abs(a).add(0.5), b)],
+  ['add', tf.add],
+  ['sub', tf.sub],
+  ['mul', tf.mul],
+  ['div', tf.div],
+  ['maximum', tf.maximum],
+  ['minimum', tf.minimum],
+  ['squaredDifference', tf.squaredDifference],
+  ['pow', (a, b) => tf.pow(tf.abs(a).add(0.5), b)],
 ];
 
 for (const [name, f] of binaryOps) {
@@ -121,54 +155,77 @@ for (const [name, f] of binaryOps) {
       // inputs' ranks differ (a reshape is missing): the eager reference needs inputs of one rank there.
       const [sa, sb] = shapes(g, ['maximum', 'minimum', 'squaredDifference'].includes(name));
       const a = parameter(randn(g, sa), 'a');
-      const b = parameter(tf.tidy(() => (name === 'div' ? randn(g, sb).abs().add(0.5) : randn(g, sb))), 'b');
-      const loss: LossFn = () => tf.tidy(() => {
-        const y = f(a, b);
-        return tf.sum(tf.mul(y, tf.range(0, y.size).reshape(y.shape).div(y.size))) as tf.Scalar;
-      });
+      const b = parameter(
+        tf.tidy(() => (name === 'div' ? randn(g, sb).abs().add(0.5) : randn(g, sb))),
+        'b',
+      );
+      const loss: LossFn = () =>
+        tf.tidy(() => {
+          const y = f(a, b);
+          return tf.sum(tf.mul(y, tf.range(0, y.size).reshape(y.shape).div(y.size))) as tf.Scalar;
+        });
       compareWithEager(loss, [a, b], `${name} of [${sa}] and [${sb}]`);
       tf.dispose([a, b]);
     }
   });
 }
 
-test('compiled reductions (sum, mean, max, moments) over either axis, with keepDims, equal TensorFlow.js\'s', () => {
+test("compiled reductions (sum, mean, max, moments) over either axis, with keepDims, equal TensorFlow.js's", () => {
   const g = new Generator(SEED + 2);
   const x = parameter(randn(g, [7, 33]), 'x');
   for (const axis of [0, 1, [0, 1]] as (number | number[])[]) {
     for (const keep of [false, true]) {
-      const loss: LossFn = () => tf.tidy(() => {
-        const { mean, variance } = tf.moments(x, axis, keep);
-        return tf.sum(x.sum(axis, keep).mul(0.3)).add(tf.sum(x.max(axis, keep))).add(tf.sum(mean.mul(variance)))
-          .add(tf.sum(x.mean(axis, keep).square())) as tf.Scalar;
-      });
+      const loss: LossFn = () =>
+        tf.tidy(() => {
+          const { mean, variance } = tf.moments(x, axis, keep);
+          return tf
+            .sum(x.sum(axis, keep).mul(0.3))
+            .add(tf.sum(x.max(axis, keep)))
+            .add(tf.sum(mean.mul(variance)))
+            .add(tf.sum(x.mean(axis, keep).square())) as tf.Scalar;
+        });
       compareWithEager(loss, [x], `reductions over ${axis} (keepDims ${keep})`);
     }
   }
   x.dispose();
 });
 
-test('compiled concat, slice, the embedding, one-hot and transpose equal TensorFlow.js\'s', () => {
+test("compiled concat, slice, the embedding, one-hot and transpose equal TensorFlow.js's", () => {
   const g = new Generator(SEED + 3);
   const a = parameter(randn(g, [8, 5]), 'a');
   const b = parameter(randn(g, [8, 3]), 'b');
   const C = parameter(randn(g, [27, 4]), 'C');
-  const loss: LossFn = (X, Y) => tf.tidy(() => {
-    const ab = tf.concat([a, b], 1);                                  // [8, 8]
-    const s = tf.slice(ab, [1, 2], [6, 5]);                           // [6, 5]
-    const e = embed(C, X);                                            // [8, 12], C[X].view(8, -1)
-    const oh = tf.oneHot(Y, 27).toFloat();
-    return tf.sum(s.transpose().square()).add(tf.sum(e.mul(e))).add(tf.sum(oh.mul(tf.tanh(ab.sum(1, true))))) as tf.Scalar;
-  });
+  const loss: LossFn = (X, Y) =>
+    tf.tidy(() => {
+      const ab = tf.concat([a, b], 1); // [8, 8]
+      const s = tf.slice(ab, [1, 2], [6, 5]); // [6, 5]
+      const e = embed(C, X); // [8, 12], C[X].view(8, -1)
+      const oh = tf.oneHot(Y, 27).toFloat();
+      return tf
+        .sum(s.transpose().square())
+        .add(tf.sum(e.mul(e)))
+        .add(tf.sum(oh.mul(tf.tanh(ab.sum(1, true))))) as tf.Scalar;
+    });
   compareWithEager(loss, [a, b, C], 'concat/slice/embed/oneHot/transpose');
   tf.dispose([a, b, C]);
 });
 
-test('compiled matrix products equal TensorFlow.js\'s for shapes off the 4x8 blocks, either operand transposed, and batched', () => {
+test("compiled matrix products equal TensorFlow.js's for shapes off the 4x8 blocks, either operand transposed, and batched", () => {
   const g = new Generator(SEED + 5);
   // Rows not a multiple of 4, columns not of 8, depths not of 4 (the packing's tail), and a batch of 2.
-  for (const [M, K, N] of [[1, 1, 1], [3, 5, 7], [5, 9, 13], [33, 31, 27], [4, 8, 16]]) {
-    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+  for (const [M, K, N] of [
+    [1, 1, 1],
+    [3, 5, 7],
+    [5, 9, 13],
+    [33, 31, 27],
+    [4, 8, 16],
+  ]) {
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ]) {
       const a = parameter(randn(g, ta ? [K, M] : [M, K]), 'a');
       const b = parameter(randn(g, tb ? [N, K] : [K, N]), 'b');
       const loss: LossFn = () => tf.tidy(() => tf.sum(tf.tanh(tf.matMul(a, b, ta, tb))) as tf.Scalar);
@@ -178,33 +235,50 @@ test('compiled matrix products equal TensorFlow.js\'s for shapes off the 4x8 blo
   }
   const a = parameter(randn(g, [2, 5, 6]), 'a');
   const b = parameter(randn(g, [2, 6, 9]), 'b');
-  compareWithEager(() => tf.tidy(() => tf.sum(tf.tanh(tf.matMul(a, b))) as tf.Scalar), [a, b], 'batched matMul [2, 5, 6] @ [2, 6, 9]');
+  compareWithEager(
+    () => tf.tidy(() => tf.sum(tf.tanh(tf.matMul(a, b))) as tf.Scalar),
+    [a, b],
+    'batched matMul [2, 5, 6] @ [2, 6, 9]',
+  );
   tf.dispose([a, b]);
 });
 
-test('compiled gather (C[X] as a learner writes it) and its gradient equal TensorFlow.js\'s', () => {
+test("compiled gather (C[X] as a learner writes it) and its gradient equal TensorFlow.js's", () => {
   const g = new Generator(SEED + 4);
   const C = parameter(randn(g, [27, 4]), 'C');
   const W = parameter(randn(g, [12, 5]), 'W');
-  const loss: LossFn = (X) => tf.tidy(() => {
-    const emb = tf.gather(C, X.reshape([-1])).reshape([X.shape[0], 12]);   // C[X].view(B, -1)
-    return tf.sum(tf.tanh(emb.matMul(W))) as tf.Scalar;
-  });
+  const loss: LossFn = (X) =>
+    tf.tidy(() => {
+      const emb = tf.gather(C, X.reshape([-1])).reshape([X.shape[0], 12]); // C[X].view(B, -1)
+      return tf.sum(tf.tanh(emb.matMul(W))) as tf.Scalar;
+    });
   const step = compareWithEager(loss, [C, W], 'gather');
-  assert.ok(!step.fallbacks.has('GatherV2') && !step.fallbacks.has('UnsortedSegmentSum'), 'gather and its gradient run on the SIMD kernels');
+  assert.ok(
+    !step.fallbacks.has('GatherV2') && !step.fallbacks.has('UnsortedSegmentSum'),
+    'gather and its gradient run on the SIMD kernels',
+  );
   tf.dispose([C, W]);
 });
 
 /** The lecture's MLP edited as a learner would: ReLU, a second hidden layer, a layer norm (tf.moments over axis 1). */
 function editedMLP(g: Generator) {
   const C = parameter(randn(g, [27, 10]), 'C');
-  const W1 = parameter(tf.tidy(() => randn(g, [30, 64]).div(Math.sqrt(30))), 'W1');
+  const W1 = parameter(
+    tf.tidy(() => randn(g, [30, 64]).div(Math.sqrt(30))),
+    'W1',
+  );
   const b1 = parameter(tf.zeros([64]), 'b1');
-  const W2 = parameter(tf.tidy(() => randn(g, [64, 64]).div(8)), 'W2');
+  const W2 = parameter(
+    tf.tidy(() => randn(g, [64, 64]).div(8)),
+    'W2',
+  );
   const b2 = parameter(tf.zeros([64]), 'b2');
   const gain = parameter(tf.ones([1, 64]), 'gain');
   const bias = parameter(tf.zeros([1, 64]), 'bias');
-  const W3 = parameter(tf.tidy(() => randn(g, [64, 27]).div(8)), 'W3');
+  const W3 = parameter(
+    tf.tidy(() => randn(g, [64, 27]).div(8)),
+    'W3',
+  );
   const b3 = parameter(tf.zeros([27]), 'b3');
   const parameters = [C, W1, b1, W2, b2, gain, bias, W3, b3];
   const loss: LossFn = (X, Y) => {
@@ -217,9 +291,24 @@ function editedMLP(g: Generator) {
   return { parameters, loss, dispose: () => tf.dispose(parameters) };
 }
 
-async function run(net: { parameters: tf.Variable[]; loss: LossFn }, g: Generator, steps: number, lr = 0.1, extra = {}) {
-  return train({ parameters: net.parameters, loss: net.loss, data: split.train, steps, learningRate: () => lr,
-    generator: g, printEvery: 0, progress: false, ...extra });
+async function run(
+  net: { parameters: tf.Variable[]; loss: LossFn },
+  g: Generator,
+  steps: number,
+  lr = 0.1,
+  extra = {},
+) {
+  return train({
+    parameters: net.parameters,
+    loss: net.loss,
+    data: split.train,
+    steps,
+    learningRate: () => lr,
+    generator: g,
+    printEvery: 0,
+    progress: false,
+    ...extra,
+  });
 }
 
 for (const kind of ['batch-norm MLP', 'edited MLP (ReLU, layer norm)', 'deep network'] as const) {
@@ -244,9 +333,14 @@ for (const kind of ['batch-norm MLP', 'edited MLP (ReLU, layer norm)', 'deep net
     const [compiled, eager] = results;
     // float32 sums in another order drift apart over steps; 1e-3 in log10(loss) after 50 steps is far
     // below what a wrong kernel gives (the first step alone moves the loss by more).
-    assert.ok(maxAbsDiff(compiled.lossi, eager.lossi) < 1e-3, `log10 losses differ by ${maxAbsDiff(compiled.lossi, eager.lossi)}`);
+    assert.ok(
+      maxAbsDiff(compiled.lossi, eager.lossi) < 1e-3,
+      `log10 losses differ by ${maxAbsDiff(compiled.lossi, eager.lossi)}`,
+    );
     assert.ok(maxAbsDiff(compiled.ud.flat(), eager.ud.flat()) < 2e-2, 'update:data ratios');
-    compiled.params.forEach((p, k) => assert.ok(maxAbsDiff(p, eager.params[k]) < 1e-3 * Math.max(1, maxAbs(eager.params[k])), `parameter ${k}`));
+    compiled.params.forEach((p, k) =>
+      assert.ok(maxAbsDiff(p, eager.params[k]) < 1e-3 * Math.max(1, maxAbs(eager.params[k])), `parameter ${k}`),
+    );
   });
 }
 
@@ -254,13 +348,25 @@ test('a plan is traced once per loss, shape, mode and parameters, and reused', a
   const g = new Generator(SEED);
   const net = stageNetwork('batchnorm', g);
   let traces = 0;
-  const loss: LossFn = (X, Y, training) => { traces++; return net.loss(X, Y, training); };
+  const loss: LossFn = (X, Y, training) => {
+    traces++;
+    return net.loss(X, Y, training);
+  };
   await run({ parameters: net.parameters, loss }, g, 20);
   assert.equal(traces, 1, '20 steps: one trace');
   await run({ parameters: net.parameters, loss }, g, 5);
   assert.equal(traces, 1, 'a second run of the same step: no new trace');
-  await train({ parameters: net.parameters, loss, data: split.train, steps: 3, learningRate: () => 0.1, generator: g,
-    printEvery: 0, progress: false, batchSize: 16 });
+  await train({
+    parameters: net.parameters,
+    loss,
+    data: split.train,
+    steps: 3,
+    learningRate: () => 0.1,
+    generator: g,
+    printEvery: 0,
+    progress: false,
+    batchSize: 16,
+  });
   assert.equal(traces, 2, 'another batch size: a new plan');
   evaluate(loss, split.dev);
   const afterEval = traces;
@@ -274,17 +380,21 @@ test('the first-step check names a deliberately wrong kernel and leaves the vari
   const g = new Generator(SEED);
   const net = stageNetwork('batchnorm', g);
   const before = [...net.parameters, net.bnmeanRunning, net.bnstdRunning].map((p) => p.dataSync().slice());
-  testing.sabotage = { kernel: 'Tanh', wrap: (run, plan, op) => () => {
-    run();
-    plan.read(op.writes[0])[3] += 0.01;   // one element of what it writes off by 0.01
-  } };
+  testing.sabotage = {
+    kernel: 'Tanh',
+    wrap: (run, plan, op) => () => {
+      run();
+      plan.read(op.writes[0])[3] += 0.01; // one element of what it writes off by 0.01
+    },
+  };
   try {
     await assert.rejects(run(net, g, 5), (e: Error) => e instanceof CompileCheckError && /Tanh/.test(e.message));
   } finally {
     testing.sabotage = undefined;
   }
   [...net.parameters, net.bnmeanRunning, net.bnstdRunning].forEach((p, k) =>
-    assert.deepEqual(p.dataSync(), before[k], 'every variable (running statistics too) as before the step'));
+    assert.deepEqual(p.dataSync(), before[k], 'every variable (running statistics too) as before the step'),
+  );
   net.dispose();
 });
 
@@ -295,11 +405,23 @@ test('a NaN loss stops training with every parameter and running statistic as af
   let last: Float32Array[] = [];
   let completed = -1;
   // A learning rate of 1e38 from step 5 on: the parameters overflow, and a later loss is not finite.
-  await assert.rejects(train({ parameters: net.parameters, loss: net.loss, data: split.train, steps: 200, generator: g,
-    learningRate: (i) => (i < 5 ? 0.1 : 1e38), printEvery: 0, progress: false, afterStep: (i: number) => {
-    completed = i;
-    last = variables.map((v) => v.dataSync().slice() as Float32Array);
-  } }), /The loss is (NaN|Infinity) at step (\d+).*Every parameter and buffer \(running statistics included\) holds its value from after step \d+\./s);
+  await assert.rejects(
+    train({
+      parameters: net.parameters,
+      loss: net.loss,
+      data: split.train,
+      steps: 200,
+      generator: g,
+      learningRate: (i) => (i < 5 ? 0.1 : 1e38),
+      printEvery: 0,
+      progress: false,
+      afterStep: (i: number) => {
+        completed = i;
+        last = variables.map((v) => v.dataSync().slice() as Float32Array);
+      },
+    }),
+    /The loss is (NaN|Infinity) at step (\d+).*Every parameter and buffer \(running statistics included\) holds its value from after step \d+\./s,
+  );
   assert.ok(completed >= 0, 'some steps completed');
   variables.forEach((v, k) => assert.deepEqual(v.dataSync(), last[k], `variable ${k} as after step ${completed}`));
   net.dispose();
@@ -316,29 +438,45 @@ test('a kernel the compiler lacks runs through TensorFlow.js inside the plan, an
   x.dispose();
 });
 
-test('one step keeping its gradients (the experiments\' probe) equals the eager step', async () => {
+test("one step keeping its gradients (the experiments' probe) equals the eager step", async () => {
   const steps = [];
   for (const on of [true, false]) {
     const g = new Generator(SEED);
     const net = new DeepNetwork({ generator: g });
     retainGrad(net.layers);
     const parameters = net.parameters();
-    const s = await withCompile(on, () => sgdStep({ parameters, loss: net.loss, data: split.train, generator: g, lr: 0.1,
-      updateRatios: true, keepGrads: true }));
-    steps.push({ loss: s.loss, grads: parameters.map((p) => s.grads![p.name].dataSync().slice()),
-      outGrad: net.layers[2].outGrad!.dataSync().slice(), out: net.layers[2].out!.dataSync().slice(), ud: s.ud! });
+    const s = await withCompile(on, () =>
+      sgdStep({
+        parameters,
+        loss: net.loss,
+        data: split.train,
+        generator: g,
+        lr: 0.1,
+        updateRatios: true,
+        keepGrads: true,
+      }),
+    );
+    steps.push({
+      loss: s.loss,
+      grads: parameters.map((p) => s.grads![p.name].dataSync().slice()),
+      outGrad: net.layers[2].outGrad!.dataSync().slice(),
+      out: net.layers[2].out!.dataSync().slice(),
+      ud: s.ud!,
+    });
     tf.dispose(Object.values(s.grads!));
     net.dispose();
   }
   const [c, e] = steps;
   assert.ok(Math.abs(c.loss - e.loss) < 1e-5);
-  c.grads.forEach((gr, k) => assert.ok(maxAbsDiff(gr, e.grads[k]) <= 1e-4 * Math.max(1e-6, maxAbs(e.grads[k])), `gradient ${k}`));
+  c.grads.forEach((gr, k) =>
+    assert.ok(maxAbsDiff(gr, e.grads[k]) <= 1e-4 * Math.max(1e-6, maxAbs(e.grads[k])), `gradient ${k}`),
+  );
   assert.ok(maxAbsDiff(c.out, e.out) < 1e-5, 'layer.out after the step');
   assert.ok(maxAbsDiff(c.outGrad, e.outGrad) <= 1e-4 * maxAbs(e.outGrad), 'layer.outGrad after the step');
   assert.ok(maxAbsDiff(c.ud, e.ud) < 1e-3, 'update:data row');
 });
 
-test('a layer\'s .out follows the compiled steps: each step\'s values when read after it, unread ones kept through a training loop', async () => {
+test("a layer's .out follows the compiled steps: each step's values when read after it, unread ones kept through a training loop", async () => {
   const seen = [];
   for (const on of [true, false]) {
     const g = new Generator(SEED);
@@ -354,10 +492,27 @@ test('a layer\'s .out follows the compiled steps: each step\'s values when read 
       one(); // unread when the loop starts
       const beforeLoop = on ? new Float32Array() : layer.out!.dataSync().slice();
       const inLoop: Float32Array[] = [];
-      await train({ parameters, loss: net.loss, data: split.train, steps: 3, generator: g, printEvery: 0, progress: false,
+      await train({
+        parameters,
+        loss: net.loss,
+        data: split.train,
+        steps: 3,
+        generator: g,
+        printEvery: 0,
+        progress: false,
         // Read from the second step on: after the loop's first run overwrote the plan's buffers.
-        learningRate: (i) => { if (i > 0) inLoop.push(layer.out!.dataSync().slice() as Float32Array); return 0.1; } });
-      return { second, beforeLoop, inLoop, last: layer.out!.dataSync().slice(), lastGrad: layer.outGrad!.dataSync().slice() };
+        learningRate: (i) => {
+          if (i > 0) inLoop.push(layer.out!.dataSync().slice() as Float32Array);
+          return 0.1;
+        },
+      });
+      return {
+        second,
+        beforeLoop,
+        inLoop,
+        last: layer.out!.dataSync().slice(),
+        lastGrad: layer.outGrad!.dataSync().slice(),
+      };
     });
     seen.push(values);
     net.dispose();
@@ -367,7 +522,9 @@ test('a layer\'s .out follows the compiled steps: each step\'s values when read 
   // Eagerly, the loop's loss replaces .out at every step; compiled, a loop publishes at its end, so .out
   // holds the values of the step before the loop until then (read eagerly there, never in the compiled run).
   assert.equal(c.inLoop.length, 2);
-  c.inLoop.forEach((v) => assert.ok(maxAbsDiff(v, e.beforeLoop) < 1e-5, '.out during the loop: the last step before it'));
+  c.inLoop.forEach((v) =>
+    assert.ok(maxAbsDiff(v, e.beforeLoop) < 1e-5, '.out during the loop: the last step before it'),
+  );
   assert.ok(maxAbsDiff(c.last, e.last) < 1e-4, '.out after the loop');
   assert.ok(maxAbsDiff(c.lastGrad, e.lastGrad) <= 1e-4 * maxAbs(e.lastGrad), '.outGrad after the loop');
 });
@@ -375,15 +532,21 @@ test('a layer\'s .out follows the compiled steps: each step\'s values when read 
 /** The batch-norm stage network's mean loss on a split, in float64 from its float32 parameters. */
 function float64Loss(net: StageNetwork<'batchnorm'>, data: Dataset): number {
   const [C, W1, W2, b2, gain, bias] = net.parameters.map((p) => Float64Array.from(p.dataSync()));
-  const mean = Float64Array.from(net.bnmeanRunning.dataSync()), sd = Float64Array.from(net.bnstdRunning.dataSync());
-  const H = 200, V = 27, D = 10, T = data.blockSize;
+  const mean = Float64Array.from(net.bnmeanRunning.dataSync()),
+    sd = Float64Array.from(net.bnstdRunning.dataSync());
+  const H = 200,
+    V = 27,
+    D = 10,
+    T = data.blockSize;
   let total = 0;
-  const h = new Float64Array(H), logits = new Float64Array(V);
+  const h = new Float64Array(H),
+    logits = new Float64Array(V);
   for (let r = 0; r < data.size; r++) {
     for (let j = 0; j < H; j++) {
       let s = 0;
-      for (let t = 0; t < T; t++) for (let d = 0; d < D; d++) s += C[data.X[r * T + t] * D + d] * W1[(t * D + d) * H + j];
-      h[j] = Math.tanh(gain[j] * (s - mean[j]) / sd[j] + bias[j]);
+      for (let t = 0; t < T; t++)
+        for (let d = 0; d < D; d++) s += C[data.X[r * T + t] * D + d] * W1[(t * D + d) * H + j];
+      h[j] = Math.tanh((gain[j] * (s - mean[j])) / sd[j] + bias[j]);
     }
     let max = -Infinity;
     for (let v = 0; v < V; v++) {

@@ -19,8 +19,10 @@ test('vocabulary: "." is 0 and a..z are 1..26', async () => {
 test('"emma" with block size 3 gives the five examples of the lecture', () => {
   const vocab = buildVocabulary(['emma', 'abcdefghijklmnopqrstuvwxyz']);
   const d = buildDataset(['emma'], 3, vocab);
-  const rows = Array.from({ length: d.size }, (_, i) =>
-    Array.from(d.X.slice(3 * i, 3 * i + 3), (ix) => vocab.itos[ix]).join('') + '>' + vocab.itos[d.Y[i]]);
+  const rows = Array.from(
+    { length: d.size },
+    (_, i) => Array.from(d.X.slice(3 * i, 3 * i + 3), (ix) => vocab.itos[ix]).join('') + '>' + vocab.itos[d.Y[i]],
+  );
   assert.deepEqual(rows, ['...>e', '..e>m', '.em>m', 'emm>a', 'mma>.']);
 });
 

@@ -110,7 +110,10 @@ describe('calculateFanInAndFanOut', () => {
     // like PyTorch, the mode is case-insensitive
     const g1 = new Generator(SEED);
     const g2 = new Generator(SEED);
-    assert.deepEqual(kaimingNormal([3, 6], { mode: 'FAN_OUT' as 'fan_out', generator: g1 }), kaimingNormal([3, 6], { mode: 'fan_out', generator: g2 }));
+    assert.deepEqual(
+      kaimingNormal([3, 6], { mode: 'FAN_OUT' as 'fan_out', generator: g1 }),
+      kaimingNormal([3, 6], { mode: 'fan_out', generator: g2 }),
+    );
   });
 });
 

@@ -21,8 +21,17 @@ before(async () => {
 });
 
 const SEED = 2147483647;
-const mean = (a: ArrayLike<number>) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i]; return s / a.length; };
-const std = (a: ArrayLike<number>) => { const m = mean(a); let s = 0; for (let i = 0; i < a.length; i++) s += (a[i] - m) ** 2; return Math.sqrt(s / (a.length - 1)); };
+const mean = (a: ArrayLike<number>) => {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i];
+  return s / a.length;
+};
+const std = (a: ArrayLike<number>) => {
+  const m = mean(a);
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - m) ** 2;
+  return Math.sqrt(s / (a.length - 1));
+};
 const close = (ours: number, theirs: number, rel: number, abs = 0) =>
   assert.ok(Math.abs(ours - theirs) <= rel * Math.abs(theirs) + abs, `${ours} vs torch ${theirs}`);
 
@@ -31,11 +40,14 @@ test('parameter counts: 47,024 with batch norm, as the lecture', () => {
   assert.equal(countParameters(net.parameters()), EXPECTED.deep_network.n_parameters);
   assert.equal(countParameters(net.parameters()), 47024);
   assert.deepEqual(net.parameterNames(), EXPECTED.deep_network.parameter_names);
-  assert.deepEqual(net.parameters().map((p) => p.shape), EXPECTED.deep_network.parameter_shapes);
+  assert.deepEqual(
+    net.parameters().map((p) => p.shape),
+    EXPECTED.deep_network.parameter_shapes,
+  );
   net.dispose();
 });
 
-test('one step of the deep network: loss, activations, retained gradients and parameter gradients equal PyTorch\'s', () => {
+test("one step of the deep network: loss, activations, retained gradients and parameter gradients equal PyTorch's", () => {
   const ref = EXPECTED.deep_network.step0;
   const g = new Generator(SEED);
   const net = new DeepNetwork({ generator: g });
@@ -79,7 +91,11 @@ test('a linear + batch-norm + tanh stack has the gradients of finite differences
   const target = tf.tensor2d(g.randn(5, 3), [5, 3]);
   const f = () => {
     bn.training = true;
-    return th.call(bn.call(lin.call(x))).sub(target).square().sum() as tf.Scalar;
+    return th
+      .call(bn.call(lin.call(x)))
+      .sub(target)
+      .square()
+      .sum() as tf.Scalar;
   };
   const params = [lin.weight, lin.bias!, bn.gamma, bn.beta];
   const { grads } = tf.variableGrads(f, params);
@@ -88,51 +104,93 @@ test('a linear + batch-norm + tanh stack has the gradients of finite differences
     const analytic = grads[p.name].dataSync();
     const values = p.dataSync().slice();
     for (let i = 0; i < values.length; i++) {
-      const at = (v: number) => { const w = values.slice(); w[i] = v; p.assign(tf.tensor(w, p.shape)); return tf.tidy(() => f().dataSync()[0]); };
+      const at = (v: number) => {
+        const w = values.slice();
+        w[i] = v;
+        p.assign(tf.tensor(w, p.shape));
+        return tf.tidy(() => f().dataSync()[0]);
+      };
       const numeric = (at(values[i] + eps) - at(values[i] - eps)) / (2 * eps);
       p.assign(tf.tensor(values, p.shape));
-      assert.ok(Math.abs(numeric - analytic[i]) <= 0.02 * Math.abs(numeric) + 2e-3,
-        `${p.name}[${i}]: analytic ${analytic[i]} vs numeric ${numeric}`);
+      assert.ok(
+        Math.abs(numeric - analytic[i]) <= 0.02 * Math.abs(numeric) + 2e-3,
+        `${p.name}[${i}]: analytic ${analytic[i]} vs numeric ${numeric}`,
+      );
     }
   }
 });
 
 test('BatchNorm1d: a batch of one in training is an error that says what to do; evaluation accepts it', () => {
   const bnorm = new BatchNorm1d(3);
-  assert.throws(() => bnorm.call(tf.ones([1, 3])), /expected more than 1 value per channel when training.*batch of 2 or more.*training = false/);
-  assert.throws(() => bnorm.call(tf.ones([4, 5])), /BatchNorm1d\(3\) expects input of shape \[batch, 3\], got \[4, 5\]/);
+  assert.throws(
+    () => bnorm.call(tf.ones([1, 3])),
+    /expected more than 1 value per channel when training.*batch of 2 or more.*training = false/,
+  );
+  assert.throws(
+    () => bnorm.call(tf.ones([4, 5])),
+    /BatchNorm1d\(3\) expects input of shape \[batch, 3\], got \[4, 5\]/,
+  );
   bnorm.training = false;
-  assert.deepEqual(Array.from(bnorm.call(tf.ones([1, 3])).dataSync()).map((v) => +v.toFixed(4)), [1, 1, 1]);
+  assert.deepEqual(
+    Array.from(bnorm.call(tf.ones([1, 3])).dataSync()).map((v) => +v.toFixed(4)),
+    [1, 1, 1],
+  );
 });
 
 test('BatchNorm1d running statistics follow momentum 0.1 with the unbiased variance', () => {
   const bnorm = new BatchNorm1d(2);
-  const x = tf.tensor2d([[1, 10], [3, 14], [5, 18]]);
+  const x = tf.tensor2d([
+    [1, 10],
+    [3, 14],
+    [5, 18],
+  ]);
   bnorm.call(x);
-  assert.deepEqual(Array.from(bnorm.runningMean.dataSync()).map((v) => +v.toFixed(5)), [0.3, 1.4]);
+  assert.deepEqual(
+    Array.from(bnorm.runningMean.dataSync()).map((v) => +v.toFixed(5)),
+    [0.3, 1.4],
+  );
   // var: [4, 16] unbiased -> 0.9 * 1 + 0.1 * var
-  assert.deepEqual(Array.from(bnorm.runningVar.dataSync()).map((v) => +v.toFixed(5)), [1.3, 2.5]);
+  assert.deepEqual(
+    Array.from(bnorm.runningVar.dataSync()).map((v) => +v.toFixed(5)),
+    [1.3, 2.5],
+  );
 });
 
-test('the deep network after 1,000 steps: loss, layer statistics and update:data ratios as PyTorch\'s', async () => {
+test("the deep network after 1,000 steps: loss, layer statistics and update:data ratios as PyTorch's", async () => {
   const ref = EXPECTED.deep_network;
   const g = new Generator(SEED);
   const net = new DeepNetwork({ generator: g });
   retainGrad(net.layers);
   const losses: number[] = [];
-  const run = await train({ parameters: net.parameters(), loss: net.loss, data: split.train, steps: 1000, learningRate: () => 0.1,
-    generator: g, printEvery: 0, progress: false, trackUpdateRatios: true, afterStep: (_, l) => losses.push(l) });
+  const run = await train({
+    parameters: net.parameters(),
+    loss: net.loss,
+    data: split.train,
+    steps: 1000,
+    learningRate: () => 0.1,
+    generator: g,
+    printEvery: 0,
+    progress: false,
+    trackUpdateRatios: true,
+    afterStep: (_, l) => losses.push(l),
+  });
   // log10 update:data ratios of every parameter at every step; float32 drift over 1,000 steps stays
   // far below the 1e-3 allowed here (a ratio printed to 3 decimals).
   const torchUd = ref.ud_log10.per_step as number[][];
   let worst = 0;
-  run.ud.forEach((row, i) => row.forEach((v, k) => { worst = Math.max(worst, Math.abs(v - torchUd[i][k])); }));
+  run.ud.forEach((row, i) =>
+    row.forEach((v, k) => {
+      worst = Math.max(worst, Math.abs(v - torchUd[i][k]));
+    }),
+  );
   assert.ok(worst < 1e-3, `update:data ratios differ from torch by up to ${worst}`);
   // 1,000 float32 steps apart from PyTorch's: rounding differences grow, yet stay small.
   close(losses[999], ref.loss_step999, 2e-3);
-  ref.after_1000_steps.forward.filter((r: { type: string }) => r.type === 'Tanh').forEach((r: { index: number; std: number; saturated_percent: number }) => {
-    close(std(net.layers[r.index].out!.dataSync()), r.std, 1e-2);
-  });
+  ref.after_1000_steps.forward
+    .filter((r: { type: string }) => r.type === 'Tanh')
+    .forEach((r: { index: number; std: number; saturated_percent: number }) => {
+      close(std(net.layers[r.index].out!.dataSync()), r.std, 1e-2);
+    });
   net.dispose();
 });
 

@@ -12,7 +12,7 @@ import { stageNetwork } from '../../lib/nn/models';
 import { train } from '../../lib/train/loop';
 import { NAMES_FILE } from '../helpers/paths';
 
-test('bucket sizes: 1000 for the lecture\'s 200,000 steps, at most about 200 points otherwise', () => {
+test("bucket sizes: 1000 for the lecture's 200,000 steps, at most about 200 points otherwise", () => {
   assert.equal(bucketSize(200000), 1000);
   assert.equal(bucketSize(2000), 10);
   assert.equal(bucketSize(1001), 10);
@@ -23,7 +23,7 @@ test('bucket sizes: 1000 for the lecture\'s 200,000 steps, at most about 200 poi
   assert.throws(() => bucketSize(2.5), /got 2\.5/);
 });
 
-test('the bucket means are the lecture\'s lossi.view(-1, B).mean(1) of log10 losses, a last partial bucket included', () => {
+test("the bucket means are the lecture's lossi.view(-1, B).mean(1) of log10 losses, a last partial bucket included", () => {
   const losses = Array.from({ length: 2005 }, (_, i) => 3 * Math.exp(-i / 500) + 2 + 0.1 * Math.sin(i));
   const b = new LossBuckets(2005);
   assert.equal(b.size, 20);
@@ -33,7 +33,10 @@ test('the bucket means are the lecture\'s lossi.view(-1, B).mean(1) of log10 los
   const full = windowedMean(lossi, 20);
   assert.equal(y.length, full.length + 1);
   full.forEach((m, k) => assert.ok(Math.abs(y[k] - m) < 1e-12, `bucket ${k}`));
-  assert.ok(Math.abs(y[y.length - 1] - lossi.slice(2000).reduce((s, v) => s + v, 0) / 5) < 1e-12, 'the partial bucket of 5 steps');
+  assert.ok(
+    Math.abs(y[y.length - 1] - lossi.slice(2000).reduce((s, v) => s + v, 0) / 5) < 1e-12,
+    'the partial bucket of 5 steps',
+  );
   assert.deepEqual(x.slice(0, 2), [9.5, 29.5]);
   assert.equal(x[x.length - 1], 2002);
   assert.equal(b.means(true).y.length, full.length, 'without the partial bucket');
@@ -41,16 +44,25 @@ test('the bucket means are the lecture\'s lossi.view(-1, B).mean(1) of log10 los
   assert.equal(b.length, 2005, 'no more steps than the run has');
 });
 
-test('the SVG while training: one line over the whole run\'s axis, growing to the right', () => {
+test("the SVG while training: one line over the whole run's axis, growing to the right", () => {
   const b = new LossBuckets(1000);
   for (let i = 0; i < 300; i++) b.add(10 ** (0.5 - i / 3000));
   const svg = lossChartSvg(b);
   assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" class="makemore-live-loss"/);
   assert.match(svg, /log10\(loss\), mean of each 5 steps: 300 of 1,000 steps/);
-  const points = svg.match(/<polyline points="([^"]+)"/)![1].split(' ').map((p) => p.split(',').map(Number));
+  const points = svg
+    .match(/<polyline points="([^"]+)"/)![1]
+    .split(' ')
+    .map((p) => p.split(',').map(Number));
   assert.equal(points.length, 60);
-  assert.ok(points.every(([px], k) => k === 0 || px > points[k - 1][0]), 'x grows');
-  assert.ok(points[59][0] < 56 + 0.35 * (640 - 56 - 16), 'after 300 of 1,000 steps the line has covered under a third of the axis');
+  assert.ok(
+    points.every(([px], k) => k === 0 || px > points[k - 1][0]),
+    'x grows',
+  );
+  assert.ok(
+    points[59][0] < 56 + 0.35 * (640 - 56 - 16),
+    'after 300 of 1,000 steps the line has covered under a third of the axis',
+  );
   assert.ok(points[0][1] < points[59][1], 'a falling loss goes down the picture');
   const one = new LossBuckets(10);
   one.add(2);
@@ -78,17 +90,33 @@ test('on a terminal, training shows its progress bar and nothing more (no chart)
   const tty = process.stderr.isTTY;
   const log = console.log;
   process.stderr.isTTY = true;
-  process.stderr.write = ((s: string) => { written.push(String(s)); return true; }) as typeof process.stderr.write;
-  console.log = (...args: unknown[]) => { written.push(args.join(' ')); };
+  process.stderr.write = ((s: string) => {
+    written.push(String(s));
+    return true;
+  }) as typeof process.stderr.write;
+  console.log = (...args: unknown[]) => {
+    written.push(args.join(' '));
+  };
   try {
-    await train({ parameters: net.parameters, loss: net.loss, data: split.train, steps: 50, learningRate: () => 0.1,
-      generator: new Generator(1), printEvery: 0 });
+    await train({
+      parameters: net.parameters,
+      loss: net.loss,
+      data: split.train,
+      steps: 50,
+      learningRate: () => 0.1,
+      generator: new Generator(1),
+      printEvery: 0,
+    });
   } finally {
     process.stderr.write = write;
     process.stderr.isTTY = tty;
     console.log = log;
   }
   assert.ok(written.length >= 1);
-  for (const w of written) assert.match(w, /^\rstep [\d,]+\/50 \[[#.]{30}\] \d+% {2}loss \d\.\d{4} {2}[0-9.]+ ms\/step {2}(done\n|\d+ s left)$/);
+  for (const w of written)
+    assert.match(
+      w,
+      /^\rstep [\d,]+\/50 \[[#.]{30}\] \d+% {2}loss \d\.\d{4} {2}[0-9.]+ ms\/step {2}(done\n|\d+ s left)$/,
+    );
   assert.match(written[written.length - 1], /step 50\/50 .*done\n$/);
 });

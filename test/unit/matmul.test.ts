@@ -32,8 +32,16 @@ function rng(seed: number) {
 }
 
 /** y = x @ w (+ b), x [M, K] (or x^T given as [K, M]), in the kernels' order, fused or not. */
-function reference(x: Float32Array, w: Float32Array, b: Float32Array | undefined, M: number, K: number, N: number,
-  xTransposed: boolean, fused: boolean): Float32Array {
+function reference(
+  x: Float32Array,
+  w: Float32Array,
+  b: Float32Array | undefined,
+  M: number,
+  K: number,
+  N: number,
+  xTransposed: boolean,
+  fused: boolean,
+): Float32Array {
   const y = new Float32Array(M * N);
   for (let i = 0; i < M; i++) {
     for (let j = 0; j < N; j++) {
@@ -51,16 +59,42 @@ function reference(x: Float32Array, w: Float32Array, b: Float32Array | undefined
 /** Run both kernels of the module in use on random shapes; the first element that differs, or undefined. */
 function compare(fused: boolean): string | undefined {
   const next = rng(fused ? 7 : 3);
-  const shapes = [[1, 1, 1], [4, 8, 8], [5, 3, 9], [32, 30, 200], [33, 200, 27], [7, 101, 13], [64, 17, 31]];
+  const shapes = [
+    [1, 1, 1],
+    [4, 8, 8],
+    [5, 3, 9],
+    [32, 30, 200],
+    [33, 200, 27],
+    [7, 101, 13],
+    [64, 17, 31],
+  ];
   for (const [M, K, N] of shapes) {
     const mem = new KernelMemory();
-    const put = (v: Float32Array) => { const a = mem.alloc(v.length); mem.heap.set(v, a >> 2); return a; };
+    const put = (v: Float32Array) => {
+      const a = mem.alloc(v.length);
+      mem.heap.set(v, a >> 2);
+      return a;
+    };
     const fill = (n: number) => Float32Array.from({ length: n }, next);
-    const x = fill(M * K), w = fill(K * N), b = fill(N);
-    const xa = put(x), wa = put(w), ba = put(b), ya = mem.alloc(M * N), scratch = mem.alloc(4 * Math.ceil(M / 4) * K);
+    const x = fill(M * K),
+      w = fill(K * N),
+      b = fill(N);
+    const xa = put(x),
+      wa = put(w),
+      ba = put(b),
+      ya = mem.alloc(M * N),
+      scratch = mem.alloc(4 * Math.ceil(M / 4) * K);
     const runs: [string, () => void, Float32Array][] = [
-      ['matmul', () => mem.kernels.matmul(xa, wa, 0, ya, M, K, N, scratch), reference(x, w, undefined, M, K, N, false, fused)],
-      ['matmul + b', () => mem.kernels.matmul(xa, wa, ba, ya, M, K, N, scratch), reference(x, w, b, M, K, N, false, fused)],
+      [
+        'matmul',
+        () => mem.kernels.matmul(xa, wa, 0, ya, M, K, N, scratch),
+        reference(x, w, undefined, M, K, N, false, fused),
+      ],
+      [
+        'matmul + b',
+        () => mem.kernels.matmul(xa, wa, ba, ya, M, K, N, scratch),
+        reference(x, w, b, M, K, N, false, fused),
+      ],
       // x read as [K, M]: the same buffer, another matrix.
       ['matmulTN', () => mem.kernels.matmulTN(xa, wa, ya, M, K, N), reference(x, w, undefined, M, K, N, true, fused)],
     ];
@@ -95,7 +129,10 @@ test('MAKEMORE_FMA=0: the kernels without fused multiply-add, even where the run
     assert.equal(compare(false), undefined);
     process.env.MAKEMORE_FMA = '2';
     useKernelModule(plain, fma);
-    assert.throws(() => fusedMultiplyAdd(), /MAKEMORE_FMA=2 is not allowed: use 1 \(.*\) or 0 \(.*\), or leave it unset/);
+    assert.throws(
+      () => fusedMultiplyAdd(),
+      /MAKEMORE_FMA=2 is not allowed: use 1 \(.*\) or 0 \(.*\), or leave it unset/,
+    );
   } finally {
     if (before === undefined) delete process.env.MAKEMORE_FMA;
     else process.env.MAKEMORE_FMA = before;

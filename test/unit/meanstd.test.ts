@@ -22,18 +22,27 @@ before(async () => {
   // Notebook 04's first layer: C [27, 10], W1 [30, 200] with the Kaiming gain.
   const g = new Generator(2147483647);
   const C = randn(g, [27, 10]);
-  const W1 = tf.tidy(() => randn(g, [30, 200]).mul((5 / 3) / Math.sqrt(30)));
+  const W1 = tf.tidy(() => randn(g, [30, 200]).mul(5 / 3 / Math.sqrt(30)));
   hpreact = (X) => embed(C, X).matMul(W1);
 });
 
 /** The mean and unbiased std of every column of f(X) over the data, summed in float64 from every float32 value. */
 function reference(data: Split['dev']) {
-  const values = tf.tidy(() => hpreact(tf.tensor2d(data.X, [data.size, data.blockSize], 'int32')).dataSync() as Float32Array);
+  const values = tf.tidy(
+    () => hpreact(tf.tensor2d(data.X, [data.size, data.blockSize], 'int32')).dataSync() as Float32Array,
+  );
   const cols = values.length / data.size;
-  const mean = new Float64Array(cols), sq = new Float64Array(cols);
-  values.forEach((v, i) => { mean[i % cols] += v; });
-  mean.forEach((s, j) => { mean[j] = s / data.size; });
-  values.forEach((v, i) => { sq[i % cols] += (v - mean[i % cols]) ** 2; });
+  const mean = new Float64Array(cols),
+    sq = new Float64Array(cols);
+  values.forEach((v, i) => {
+    mean[i % cols] += v;
+  });
+  mean.forEach((s, j) => {
+    mean[j] = s / data.size;
+  });
+  values.forEach((v, i) => {
+    sq[i % cols] += (v - mean[i % cols]) ** 2;
+  });
   return { mean, std: sq.map((s) => Math.sqrt(s / (data.size - 1))) };
 }
 
@@ -48,8 +57,14 @@ test('meanStdOver gives the mean and unbiased std of each column, [1, columns], 
     assert.deepEqual(std.shape, [1, 200]);
     // Each chunk's statistics are float32 sums of up to 1,024 values: 2e-6 off at most, measured. The whole
     // training set in one float32 sum (the notebook's calibration before) is 1.4e-4 off.
-    assert.ok(maxRelDiff(mean.dataSync(), want.mean) < 1e-5, `mean, chunk ${chunk}: ${maxRelDiff(mean.dataSync(), want.mean)}`);
-    assert.ok(maxRelDiff(std.dataSync(), want.std) < 1e-5, `std, chunk ${chunk}: ${maxRelDiff(std.dataSync(), want.std)}`);
+    assert.ok(
+      maxRelDiff(mean.dataSync(), want.mean) < 1e-5,
+      `mean, chunk ${chunk}: ${maxRelDiff(mean.dataSync(), want.mean)}`,
+    );
+    assert.ok(
+      maxRelDiff(std.dataSync(), want.std) < 1e-5,
+      `std, chunk ${chunk}: ${maxRelDiff(std.dataSync(), want.std)}`,
+    );
     tf.dispose([mean, std]);
   }
 });
@@ -65,7 +80,10 @@ test('meanStdOver on the whole training set (182,625 x 200) stays within a few c
   // of the calculation in one piece.
   const bound = 8 * 1024 * 200 * 4;
   t.diagnostic(`peak ${(profile.peakBytes / 2 ** 20).toFixed(2)} MB of tensors`);
-  assert.ok(profile.peakBytes < bound, `peak ${(profile.peakBytes / 2 ** 20).toFixed(1)} MB of tensors, bound ${(bound / 2 ** 20).toFixed(1)} MB`);
+  assert.ok(
+    profile.peakBytes < bound,
+    `peak ${(profile.peakBytes / 2 ** 20).toFixed(1)} MB of tensors, bound ${(bound / 2 ** 20).toFixed(1)} MB`,
+  );
   assert.equal(tf.memory().numTensors, tensors + 2, 'only the mean and the std are left');
   tf.dispose(profile.result as tf.Tensor[]);
 });
@@ -87,7 +105,10 @@ test('in a fresh process, the calibration of notebook 04 grows the process by fa
       console.log('GROWTH ' + (process.memoryUsage().rss - before) + ' ' + mean.shape + ' ' + std.shape);
     })();`;
   const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], {
-    cwd: ROOT, encoding: 'utf8', timeout: 120000, env: { ...process.env, MAKEMORE_NAMES: NAMES_FILE },
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120000,
+    env: { ...process.env, MAKEMORE_NAMES: NAMES_FILE },
   });
   assert.equal(r.status, 0, r.stderr);
   const [, growth, shapes] = r.stdout.match(/GROWTH (-?\d+) (.*)/)!;

@@ -41,7 +41,10 @@ test('downloads, verifies and keeps the file; the next load reads it without the
   assert.equal(again.length, 32033);
 });
 
-for (const [what, url] of [['a truncated file', '/truncated.txt'], ['a wrong file', '/wrong.txt']]) {
+for (const [what, url] of [
+  ['a truncated file', '/truncated.txt'],
+  ['a wrong file', '/wrong.txt'],
+]) {
   test(`${what} is refused with a checksum error and nothing is written`, async () => {
     const dir = tmpDir();
     const dest = path.join(dir, 'names.txt');
@@ -65,7 +68,10 @@ test('an HTTP error and an unreachable server say where to get the file', async 
   await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
   const port = (closed.address() as AddressInfo).port;
   await new Promise<void>((r) => closed.close(() => r()));
-  await assert.rejects(downloadNames(`http://127.0.0.1:${port}/names.txt`, dest), /Could not download.*ECONNREFUSED.*save it as/s);
+  await assert.rejects(
+    downloadNames(`http://127.0.0.1:${port}/names.txt`, dest),
+    /Could not download.*ECONNREFUSED.*save it as/s,
+  );
   assert.deepEqual(fs.readdirSync(dir), []);
 });
 
@@ -74,7 +80,7 @@ test('a corrupt local file is reported, and kept as it is', async () => {
   const dest = path.join(dir, 'names.txt');
   fs.writeFileSync(dest, good.subarray(0, 5000));
   await assert.rejects(loadNames({ file: dest, url: `${base}/names.txt` }), /not the expected names\.txt/);
-  assert.equal(fs.statSync(dest).size, 5000, 'the user\'s file is not deleted or overwritten');
+  assert.equal(fs.statSync(dest).size, 5000, "the user's file is not deleted or overwritten");
 });
 
 test('MAKEMORE_NAMES pointing at a missing file is an error that names it', async () => {
@@ -83,7 +89,8 @@ test('MAKEMORE_NAMES pointing at a missing file is an error that names it', asyn
   try {
     await assert.rejects(loadNames(), /MAKEMORE_NAMES=\/nonexistent\/names\.txt, but there is no such file/);
   } finally {
-    if (saved === undefined) delete process.env.MAKEMORE_NAMES; else process.env.MAKEMORE_NAMES = saved;
+    if (saved === undefined) delete process.env.MAKEMORE_NAMES;
+    else process.env.MAKEMORE_NAMES = saved;
   }
 });
 
@@ -99,8 +106,10 @@ test('with no settings, the names come from the committed data/names.txt, withou
     assert.deepEqual(words.slice(-2), ['zyron', 'zzyzx']);
     assert.equal(fs.statSync(DEFAULT_NAMES_PATH).size, NAMES_BYTES);
   } finally {
-    if (saved.names === undefined) delete process.env.MAKEMORE_NAMES; else process.env.MAKEMORE_NAMES = saved.names;
-    if (saved.url === undefined) delete process.env.MAKEMORE_NAMES_URL; else process.env.MAKEMORE_NAMES_URL = saved.url;
+    if (saved.names === undefined) delete process.env.MAKEMORE_NAMES;
+    else process.env.MAKEMORE_NAMES = saved.names;
+    if (saved.url === undefined) delete process.env.MAKEMORE_NAMES_URL;
+    else process.env.MAKEMORE_NAMES_URL = saved.url;
   }
 });
 
@@ -112,8 +121,13 @@ test('MAKEMORE_NAMES still overrides the committed file', async () => {
   process.env.MAKEMORE_NAMES = copy;
   try {
     // The override is read (and checked), not the committed file.
-    await assert.rejects(loadNames(), (e: Error) => e.message.includes(copy) && /Point MAKEMORE_NAMES at a copy/.test(e.message) && !/delete/i.test(e.message));
+    await assert.rejects(
+      loadNames(),
+      (e: Error) =>
+        e.message.includes(copy) && /Point MAKEMORE_NAMES at a copy/.test(e.message) && !/delete/i.test(e.message),
+    );
   } finally {
-    if (saved === undefined) delete process.env.MAKEMORE_NAMES; else process.env.MAKEMORE_NAMES = saved;
+    if (saved === undefined) delete process.env.MAKEMORE_NAMES;
+    else process.env.MAKEMORE_NAMES = saved;
   }
 });

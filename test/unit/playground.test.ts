@@ -27,15 +27,23 @@ before(async () => {
 // The other tests of this process read the file again.
 after(() => useKernelModule(bytesOf(KERNELS), bytesOf(KERNELS_FMA)));
 
-test('the defaults are the lecture\'s deep network; 5/3 is the same number as in lib/nn/models.ts', () => {
+test("the defaults are the lecture's deep network; 5/3 is the same number as in lib/nn/models.ts", () => {
   const read = readSettings(DEFAULTS);
   assert.ok('settings' in read);
   assert.deepEqual(read.settings, {
-    gain: 5 / 3, batchNorm: true, tanh: true, learningRate: 0.1, hiddenLayers: 5, hiddenWidth: 100, steps: 1001, seed: 2147483647n,
+    gain: 5 / 3,
+    batchNorm: true,
+    tanh: true,
+    learningRate: 0.1,
+    hiddenLayers: 5,
+    hiddenWidth: 100,
+    steps: 1001,
+    seed: 2147483647n,
   });
   assert.equal(parseNumber(' 1e-3 '), 0.001);
   assert.equal(parseNumber('.5'), 0.5);
-  for (const text of ['', '5/', '/3', '1/2/3', 'five', '0x10', '1,5', 'Infinity']) assert.ok(Number.isNaN(parseNumber(text)), text);
+  for (const text of ['', '5/', '/3', '1/2/3', 'five', '0x10', '1,5', 'Infinity'])
+    assert.ok(Number.isNaN(parseNumber(text)), text);
 });
 
 test('bad settings: one message per wrong field, nothing else', () => {
@@ -48,11 +56,20 @@ test('bad settings: one message per wrong field, nothing else', () => {
     'Seed: "-1" is not a whole number from 0 to 2^64 - 1.',
   ]);
   const edges: [Partial<typeof DEFAULTS>, boolean][] = [
-    [{ steps: '5000' }, true], [{ steps: '5001' }, false], [{ steps: '2.5' }, false], [{ hiddenLayers: '0' }, false],
-    [{ hiddenLayers: '10' }, true], [{ gain: '0' }, false], [{ gain: '1/0' }, false], [{ learningRate: '-0.1' }, false],
-    [{ seed: '18446744073709551615' }, true], [{ seed: '18446744073709551616' }, false], [{ seed: '1.5' }, false],
+    [{ steps: '5000' }, true],
+    [{ steps: '5001' }, false],
+    [{ steps: '2.5' }, false],
+    [{ hiddenLayers: '0' }, false],
+    [{ hiddenLayers: '10' }, true],
+    [{ gain: '0' }, false],
+    [{ gain: '1/0' }, false],
+    [{ learningRate: '-0.1' }, false],
+    [{ seed: '18446744073709551615' }, true],
+    [{ seed: '18446744073709551616' }, false],
+    [{ seed: '1.5' }, false],
   ];
-  for (const [change, ok] of edges) assert.equal('settings' in readSettings({ ...DEFAULTS, ...change }), ok, JSON.stringify(change));
+  for (const [change, ok] of edges)
+    assert.equal('settings' in readSettings({ ...DEFAULTS, ...change }), ok, JSON.stringify(change));
 });
 
 /** The losses of 30 steps of the deep network from the lecture's seed, compiled. */
@@ -60,8 +77,16 @@ async function losses(): Promise<number[]> {
   const g = new Generator(2147483647);
   const net = new DeepNetwork({ generator: g });
   try {
-    const run = await train({ parameters: net.parameters(), loss: net.loss, data: trainSet, generator: g, steps: 30,
-      learningRate: () => 0.1, printEvery: 0, progress: false });
+    const run = await train({
+      parameters: net.parameters(),
+      loss: net.loss,
+      data: trainSet,
+      generator: g,
+      steps: 30,
+      learningRate: () => 0.1,
+      printEvery: 0,
+      progress: false,
+    });
     assert.ok(run.compiled);
     return run.lossi;
   } finally {

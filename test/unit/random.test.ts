@@ -94,8 +94,10 @@ describe('torch-reference.json (torch 1.13, x86 AVX2): bit-exact', () => {
     for (let i = 0; i < 20; i++) got.push(g.multinomial(FIXTURE.multinomial_probs, 1, true)[0]);
     assert.deepEqual(got, FIXTURE.multinomial_1_x20);
     // torch 1.13's inverse-CDF path: the same as one call with num_samples=20
-    assert.deepEqual(Array.from(fresh(SEED + 10).multinomial(FIXTURE.multinomial_probs, 20, true)),
-      FIXTURE.multinomial_1_x20);
+    assert.deepEqual(
+      Array.from(fresh(SEED + 10).multinomial(FIXTURE.multinomial_probs, 20, true)),
+      FIXTURE.multinomial_1_x20,
+    );
   });
   test('py_random_seed42_shuffle_range10', () => {
     const r = new PyRandom();
@@ -117,7 +119,8 @@ describe('torch-reference.json (torch 1.13, x86 AVX2): bit-exact', () => {
     const examples = (ws: string[]) => ws.reduce((s, w) => s + w.length + 1, 0);
     assert.deepEqual(
       [examples(words.slice(0, n1)), examples(words.slice(n1, n2)), examples(words.slice(n2))],
-      FIXTURE.split_sizes_train_dev_test);
+      FIXTURE.split_sizes_train_dev_test,
+    );
   });
 });
 
@@ -129,9 +132,17 @@ describe('random-extra.json (torch 2.13 / CPython 3.11): bit-exact', () => {
     }
   });
   test('randn 30x200 and 10^6 values: sha256 of the float32 bytes', () => {
-    for (const [shape, want] of Object.entries(T.randn_big as Record<string, {
-      sha256: string; numel: number; first3: number[]; last3: number[];
-    }>)) {
+    for (const [shape, want] of Object.entries(
+      T.randn_big as Record<
+        string,
+        {
+          sha256: string;
+          numel: number;
+          first3: number[];
+          last3: number[];
+        }
+      >,
+    )) {
       const dims = shape.split('x').map(Number);
       const got = fresh().randn(...dims);
       assert.equal(got.length, want.numel);
@@ -166,16 +177,23 @@ describe('random-extra.json (torch 2.13 / CPython 3.11): bit-exact', () => {
     assert.deepEqual(Array.from(fresh(SEED + 10).multinomial(M.probs, 20, true)), M.with_replacement_20_seed_plus_10);
     assert.deepEqual(Array.from(fresh().multinomial(M.counts, 30, true)), M.counts_with_replacement_30);
     let g = fresh();
-    assert.deepEqual(Array.from({ length: 10 }, () => g.multinomial(M.probs, 1, false)[0]), M.without_replacement_1_x10);
+    assert.deepEqual(
+      Array.from({ length: 10 }, () => g.multinomial(M.probs, 1, false)[0]),
+      M.without_replacement_1_x10,
+    );
     assert.deepEqual(Array.from(fresh().multinomial(M.probs, 5, false)), M.without_replacement_5);
     g = fresh();
-    assert.deepEqual(Array.from({ length: 10 }, () => g.multinomial(M.counts, 1, false)[0]),
-      M.counts_without_replacement_1_x10);
+    assert.deepEqual(
+      Array.from({ length: 10 }, () => g.multinomial(M.counts, 1, false)[0]),
+      M.counts_without_replacement_1_x10,
+    );
     // torch 2.x's single-sample path, on request
     g = fresh();
     const opt = { exponentialForSingleSample: true };
-    assert.deepEqual(Array.from({ length: 10 }, () => g.multinomial(M.probs, 1, true, opt)[0]),
-      M.with_replacement_1_x10_torch2);
+    assert.deepEqual(
+      Array.from({ length: 10 }, () => g.multinomial(M.probs, 1, true, opt)[0]),
+      M.with_replacement_1_x10_torch2,
+    );
   });
   test('one generator through randn, randint, rand, multinomial, randn (both paths)', () => {
     const X = T.mixed_sequence;
@@ -251,13 +269,20 @@ describe('properties', () => {
     assert.deepEqual(g.randint(0, 1000, [10]), first);
     assert.equal(g.manualSeed(1), g, 'manualSeed returns this');
   });
-  test('randint with a range >= 2^28 (up to 2^32 - 1) keeps torch 1.13\'s one 32-bit draw', () => {
+  test("randint with a range >= 2^28 (up to 2^32 - 1) keeps torch 1.13's one 32-bit draw", () => {
     // torch 2.x would draw 64 bits here (see lib/tensor/random.ts); the lecture's ranges are far below.
-    for (const [low, high] of [[0, 2 ** 31], [-(2 ** 31), 2 ** 31 - 1], [0, 2 ** 28]]) {
+    for (const [low, high] of [
+      [0, 2 ** 31],
+      [-(2 ** 31), 2 ** 31 - 1],
+      [0, 2 ** 28],
+    ]) {
       const g = fresh();
       const got = g.randint(low, high, [8]);
       const raw = fresh();
-      assert.deepEqual(Array.from(got), Array.from({ length: 8 }, () => low + (raw.random() % (high - low))));
+      assert.deepEqual(
+        Array.from(got),
+        Array.from({ length: 8 }, () => low + (raw.random() % (high - low))),
+      );
     }
   });
   test('the scalar path returns cached values in pairs: randn(1) x 2 == randn(2)', () => {

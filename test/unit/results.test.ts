@@ -25,12 +25,15 @@ before(async () => {
   split = splitDataset(await loadNames({ file: NAMES_FILE }), 3, 42);
   process.env.MAKEMORE_RESULTS = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'makemore-results-')), 'results.json');
 });
-after(() => { if (saved === undefined) delete process.env.MAKEMORE_RESULTS; else process.env.MAKEMORE_RESULTS = saved; });
+after(() => {
+  if (saved === undefined) delete process.env.MAKEMORE_RESULTS;
+  else process.env.MAKEMORE_RESULTS = saved;
+});
 
 const SEED = 2147483647;
 
 /** The kaiming stage as notebook 03 writes it: W1 scaled in one multiplication (the library's network takes two). */
-function notebookKaiming(scale = (5 / 3) / Math.sqrt(30), forward: 'tanh' | 'relu' = 'tanh') {
+function notebookKaiming(scale = 5 / 3 / Math.sqrt(30), forward: 'tanh' | 'relu' = 'tanh') {
   const g = new Generator(SEED);
   const C = parameter(randn(g, [27, 10]));
   const W1 = parameter(tf.tidy(() => randn(g, [30, 200]).mul(scale)));
@@ -46,7 +49,16 @@ function notebookKaiming(scale = (5 / 3) / Math.sqrt(30), forward: 'tanh' | 'rel
 }
 
 async function trainAndRecord(key: string, net: ReturnType<typeof notebookKaiming>) {
-  await train({ parameters: net.parameters, loss: net.loss, data: split.train, steps: 3, learningRate: () => 0.1, generator: net.g, printEvery: 0, progress: false });
+  await train({
+    parameters: net.parameters,
+    loss: net.loss,
+    data: split.train,
+    steps: 3,
+    learningRate: () => 0.1,
+    generator: net.g,
+    printEvery: 0,
+    progress: false,
+  });
   recordResult(key, { train: 2.5, dev: 2.6 }, net.parameters);
   net.parameters.forEach((p) => p.dispose());
   return readResults()[key];
@@ -63,7 +75,7 @@ test('the results file is dist/results-<profile>.json unless MAKEMORE_RESULTS na
   assert.equal(resultsFile(), file);
 });
 
-test('a result of the lecture\'s network is labelled as the lecture\'s stage, also when written out as notebook 03 does', async () => {
+test("a result of the lecture's network is labelled as the lecture's stage, also when written out as notebook 03 does", async () => {
   const r = await trainAndRecord('kaiming', notebookKaiming());
   assert.equal(r.profile, PROFILE);
   assert.equal(r.train, 2.5);
@@ -71,18 +83,30 @@ test('a result of the lecture\'s network is labelled as the lecture\'s stage, al
   assert.match(resultNetwork(r, 'fix_tanh', split.train), /^edited: parameter 1 \[30, 200\] starts from other values$/);
 });
 
-test('an edited network does not pass for the lecture\'s stage: another init, another forward pass', async () => {
+test("an edited network does not pass for the lecture's stage: another init, another forward pass", async () => {
   const init = await trainAndRecord('kaiming', notebookKaiming(0.3));
   assert.equal(resultNetwork(init, 'kaiming', split.train), 'edited: parameter 1 [30, 200] starts from other values');
   const relu = await trainAndRecord('kaiming', notebookKaiming(undefined, 'relu'));
-  assert.match(resultNetwork(relu, 'kaiming', split.train), /^edited: its first step's loss is \d\.\d{4}, the lecture's network's 3\.\d{4} \(another forward pass\)$/);
+  assert.match(
+    resultNetwork(relu, 'kaiming', split.train),
+    /^edited: its first step's loss is \d\.\d{4}, the lecture's network's 3\.\d{4} \(another forward pass\)$/,
+  );
 });
 
 test('every stage network of the library is its own lecture stage and no other', async () => {
   for (const stage of STAGES) {
     const g = new Generator(SEED);
     const net = stageNetwork(stage, g);
-    await train({ parameters: net.parameters, loss: net.loss, data: split.train, steps: 1, learningRate: () => 0.1, generator: g, printEvery: 0, progress: false });
+    await train({
+      parameters: net.parameters,
+      loss: net.loss,
+      data: split.train,
+      steps: 1,
+      learningRate: () => 0.1,
+      generator: g,
+      printEvery: 0,
+      progress: false,
+    });
     recordResult(stage, { train: 3, dev: 3 }, net.parameters);
     net.dispose();
     const r = readResults()[stage];
@@ -94,6 +118,9 @@ test('every stage network of the library is its own lecture stage and no other',
 
 test('a result recorded without its network says so', () => {
   recordResult('original', { train: 2, dev: 2 });
-  assert.equal(resultNetwork(readResults().original, 'original', split.train), 'unknown (recorded without its network)');
+  assert.equal(
+    resultNetwork(readResults().original, 'original', split.train),
+    'unknown (recorded without its network)',
+  );
   assert.equal(resultNetwork(undefined, 'original', split.train), '-');
 });

@@ -39,7 +39,14 @@ import {
   updateDataRatio,
   paramStats,
 } from '../../lib/tensor/stats';
-import { formatLayerStats, formatGradStats, formatParamStats, formatFixed, formatExp, pyTuple } from '../../lib/viz/format';
+import {
+  formatLayerStats,
+  formatGradStats,
+  formatParamStats,
+  formatFixed,
+  formatExp,
+  pyTuple,
+} from '../../lib/viz/format';
 import { EXPECTED, INIT_DIAGNOSTICS } from '../helpers/expected';
 
 const REF = INIT_DIAGNOSTICS;
@@ -109,8 +116,10 @@ describe('mean and std', () => {
     const h = REF.diagnostics.original_h;
     check(f32(h.h), h.h_mean, h.h_std, 'h');
     check(f32(h.hpreact), h.hpreact_mean, h.hpreact_std, 'hpreact');
-    console.log(`# std: max rel diff to torch ${worstStd.toExponential(2)}; ` +
-      `mean: max |diff| / mean|x| ${worstMean.toExponential(2)}`);
+    console.log(
+      `# std: max rel diff to torch ${worstStd.toExponential(2)}; ` +
+        `mean: max |diff| / mean|x| ${worstMean.toExponential(2)}`,
+    );
   });
 });
 
@@ -151,7 +160,9 @@ describe('histogram (torch.histogram)', () => {
       const all = [
         ...s.forward.filter((f: { hist?: unknown }) => f.hist).map((f: { hist: { hx: number[] } }) => f.hist.hx),
         ...s.backward_tanh_grads.map((b: { hist: { hx: number[] } }) => b.hist.hx),
-        ...s.parameters.filter((p: { grad_hist?: unknown }) => p.grad_hist).map((p: { grad_hist: { hx: number[] } }) => p.grad_hist.hx),
+        ...s.parameters
+          .filter((p: { grad_hist?: unknown }) => p.grad_hist)
+          .map((p: { grad_hist: { hx: number[] } }) => p.grad_hist.hx),
       ];
       for (const hx of all) {
         assertArrayEqual(linspace(hx[0], hx[100], 101), hx, `${key} edges`);
@@ -163,7 +174,10 @@ describe('histogram (torch.histogram)', () => {
 
   test("the lecture's h and hpreact, and 50 bins of counts", () => {
     const h = REF.diagnostics.original_h;
-    for (const [x, ref] of [[f32(h.h), h.hist_h], [f32(h.hpreact), h.hist_hpreact]] as const) {
+    for (const [x, ref] of [
+      [f32(h.h), h.hist_h],
+      [f32(h.hpreact), h.hist_hpreact],
+    ] as const) {
       const r = histogram(x);
       assertArrayEqual(r.edges, ref.hx, 'hx');
       assertArrayEqual(r.hist, ref.hy, 'hy');
@@ -263,7 +277,9 @@ describe('grad:data and update:data ratios', () => {
       assert.ok(relErr(ps.gradDataRatio, r) <= ulp32);
       assert.equal(Math.fround(ps.std), p.grad_std);
     }
-    console.log(`# grad:data max rel diff ${worstRatio.toExponential(2)}; update:data log10 max |diff| ${worstUd.toExponential(2)}`);
+    console.log(
+      `# grad:data max rel diff ${worstRatio.toExponential(2)}; update:data log10 max |diff| ${worstUd.toExponential(2)}`,
+    );
   });
 });
 
@@ -281,7 +297,8 @@ describe("Python's %-formatting and the lecture's lines", () => {
         '+e': formatExp(x, 6, true),
         '.3e': formatExp(x, 3),
       };
-      for (const [k, v] of Object.entries(got)) if (v !== f[k] && bad.length < 10) bad.push(`${f.x} ${k}: ${v} vs ${f[k]}`);
+      for (const [k, v] of Object.entries(got))
+        if (v !== f[k] && bad.length < 10) bad.push(`${f.x} ${k}: ${v} vs ${f[k]}`);
     }
     assert.deepEqual(bad, []);
     assert.equal(formatFixed(2.5, 0), '2');
@@ -316,13 +333,19 @@ describe("Python's %-formatting and the lecture's lines", () => {
       const line = formatGradStats(t.index, 'Tanh', g);
       // the std part is the same; the mean is noise around 0 and may print with another sign
       assert.equal(line.split(', std ')[1], t.grad_line.split(', std ')[1]);
-      assert.equal(line.replace(/mean [+-]0\.000000/, 'mean 0.000000'), t.grad_line.replace(/mean [+-]0\.000000/, 'mean 0.000000'));
+      assert.equal(
+        line.replace(/mean [+-]0\.000000/, 'mean 0.000000'),
+        t.grad_line.replace(/mean [+-]0\.000000/, 'mean 0.000000'),
+      );
       if (line !== t.grad_line) differ++;
     }
     for (const w of DEEP.weights) {
       const line = formatParamStats(paramStats(w.shape, f32(w.grad), f32(w.data)));
       assert.equal(line.split(' | std ')[1], w.line.split(' | std ')[1]);
-      assert.equal(line.replace(/mean [+-]0\.000000/, 'mean 0.000000'), w.line.replace(/mean [+-]0\.000000/, 'mean 0.000000'));
+      assert.equal(
+        line.replace(/mean [+-]0\.000000/, 'mean 0.000000'),
+        w.line.replace(/mean [+-]0\.000000/, 'mean 0.000000'),
+      );
       if (line !== w.line) differ++;
     }
     console.log(`# lines from our statistics that differ from Python's (in a mean's sign only): ${differ} of 9`);

@@ -19,16 +19,25 @@ before(() => fusedMultiplyAdd());
 function runLoop(f: (b: Body, x: number) => void, xs: Float32Array, fma: boolean): Float32Array {
   const n = xs.length; // a multiple of 4
   const b = new Body(fma);
-  const j = b.i32(), x = b.v128();
+  const j = b.i32(),
+    x = b.v128();
   b.i32Const(0).set(j);
-  b.loop(() => {
-    b.get(j).load().set(x);
-    b.get(j).i32Const(4 * n).op(0x6a); // the output's address: j + 4n
-    f(b, x);
-    b.store();
-  }, j, 16, 4 * n);
+  b.loop(
+    () => {
+      b.get(j).load().set(x);
+      b.get(j)
+        .i32Const(4 * n)
+        .op(0x6a); // the output's address: j + 4n
+      f(b, x);
+      b.store();
+    },
+    j,
+    16,
+    4 * n,
+  );
   const memory = new WebAssemblyApi.Memory({ initial: Math.ceil((8 * n) / 65536) + 1 });
-  const run = new WebAssemblyApi.Instance(new WebAssemblyApi.Module(moduleBytes([b])), { env: { memory } }).exports.f0 as () => void;
+  const run = new WebAssemblyApi.Instance(new WebAssemblyApi.Module(moduleBytes([b])), { env: { memory } }).exports
+    .f0 as () => void;
   new Float32Array(memory.buffer, 0, n).set(xs);
   run();
   return new Float32Array(memory.buffer, 4 * n, n).slice();
@@ -44,7 +53,8 @@ function ulps(a: number, b: number): number {
 }
 
 /** n float32 values evenly spaced over [lo, hi], n a multiple of 4. */
-const grid = (lo: number, hi: number, n: number) => Float32Array.from({ length: n }, (_, k) => lo + ((hi - lo) * k) / (n - 1));
+const grid = (lo: number, hi: number, n: number) =>
+  Float32Array.from({ length: n }, (_, k) => lo + ((hi - lo) * k) / (n - 1));
 
 const CASES: [string, (b: Body, x: number) => void, (x: number) => number, Float32Array, number, number][] = [
   ['exp', vm.exp, Math.exp, grid(-87, 88, 400000), 3, 1],
@@ -61,16 +71,35 @@ for (const fma of [false, true]) {
     if (fma && !fusedMultiplyAdd()) return t.skip('this runtime or processor has no fused multiply-add in WebAssembly');
     const found = CASES.map(([name, f, exact, xs, worst, mean]) => {
       const ys = runLoop(f, xs, fma);
-      let max = 0, sum = 0, at = 0;
+      let max = 0,
+        sum = 0,
+        at = 0;
       ys.forEach((y, k) => {
         const d = ulps(y, Math.fround(exact(xs[k])));
         sum += d;
-        if (d > max) { max = d; at = xs[k]; }
+        if (d > max) {
+          max = d;
+          at = xs[k];
+        }
       });
-      return { name, max, at, mean: sum / ys.length, ok: max <= worst && sum / ys.length <= mean, worst, meanAllowed: mean };
+      return {
+        name,
+        max,
+        at,
+        mean: sum / ys.length,
+        ok: max <= worst && sum / ys.length <= mean,
+        worst,
+        meanAllowed: mean,
+      };
     });
-    const text = found.map((r) => `${r.name}: ${r.max} ulp at x = ${r.at} (allowed ${r.worst}), ${r.mean.toFixed(2)} on average (allowed ${r.meanAllowed})`);
-    assert.ok(found.every((r) => r.ok), text.join('; '));
+    const text = found.map(
+      (r) =>
+        `${r.name}: ${r.max} ulp at x = ${r.at} (allowed ${r.worst}), ${r.mean.toFixed(2)} on average (allowed ${r.meanAllowed})`,
+    );
+    assert.ok(
+      found.every((r) => r.ok),
+      text.join('; '),
+    );
     t.diagnostic(text.join('; '));
     // Special values: NaN stays NaN, the limits are exact.
     const special = Float32Array.of(NaN, Infinity, -Infinity, 0);
@@ -83,6 +112,10 @@ for (const fma of [false, true]) {
 test('the two ways differ: a fused multiply-add rounds once (so fma is really on where it says)', (t) => {
   if (!fusedMultiplyAdd()) return t.skip('this runtime or processor has no fused multiply-add in WebAssembly');
   const xs = grid(-5, 5, 4000);
-  const a = runLoop(vm.tanh, xs, false), b = runLoop(vm.tanh, xs, true);
-  assert.ok(a.some((v, k) => v !== b[k]), 'some tanh values differ in their last bits');
+  const a = runLoop(vm.tanh, xs, false),
+    b = runLoop(vm.tanh, xs, true);
+  assert.ok(
+    a.some((v, k) => v !== b[k]),
+    'some tanh values differ in their last bits',
+  );
 });

@@ -36,15 +36,27 @@ const SEED = 2147483647;
  * the biases are zeros, the gain ones. tools/bench/torch_work.py writes the same network.
  */
 function editedMLP(g: Generator): { parameters: tf.Variable[]; loss: LossFn } {
-  const V = 27, nEmbd = 10, T = 3, nHidden = 200;
+  const V = 27,
+    nEmbd = 10,
+    T = 3,
+    nHidden = 200;
   const C = parameter(randn(g, [V, nEmbd]), 'C');
-  const W1 = parameter(tf.tidy(() => randn(g, [nEmbd * T, nHidden]).div(Math.sqrt(nEmbd * T))), 'W1');
+  const W1 = parameter(
+    tf.tidy(() => randn(g, [nEmbd * T, nHidden]).div(Math.sqrt(nEmbd * T))),
+    'W1',
+  );
   const b1 = parameter(tf.zeros([nHidden]), 'b1');
-  const W2 = parameter(tf.tidy(() => randn(g, [nHidden, nHidden]).div(Math.sqrt(nHidden))), 'W2');
+  const W2 = parameter(
+    tf.tidy(() => randn(g, [nHidden, nHidden]).div(Math.sqrt(nHidden))),
+    'W2',
+  );
   const b2 = parameter(tf.zeros([nHidden]), 'b2');
   const lngain = parameter(tf.ones([1, nHidden]), 'lngain');
   const lnbias = parameter(tf.zeros([1, nHidden]), 'lnbias');
-  const W3 = parameter(tf.tidy(() => randn(g, [nHidden, V]).div(Math.sqrt(nHidden))), 'W3');
+  const W3 = parameter(
+    tf.tidy(() => randn(g, [nHidden, V]).div(Math.sqrt(nHidden))),
+    'W3',
+  );
   const b3 = parameter(tf.zeros([V]), 'b3');
   const loss: LossFn = (X, Y) => {
     const embcat = embed(C, X);
@@ -73,8 +85,9 @@ async function timed(first: () => Promise<number> | number, rest: (steps: number
 }
 
 /** `train` for some steps (the lecture's loop), continuing the generator's stream: the first step's loss. */
-const training = (options: Omit<Parameters<typeof train>[0], 'steps' | 'printEvery' | 'progress'>) =>
-  async (steps: number) => 10 ** (await train({ ...options, steps, printEvery: 0, progress: false })).lossi[0];
+const training =
+  (options: Omit<Parameters<typeof train>[0], 'steps' | 'printEvery' | 'progress'>) => async (steps: number) =>
+    10 ** (await train({ ...options, steps, printEvery: 0, progress: false })).lossi[0];
 
 async function main() {
   const [work, repeatsArg] = process.argv.slice(2);
@@ -94,8 +107,16 @@ async function main() {
       const net = stageNetwork('batchnorm', g);
       const steps = 200000;
       const t0 = performance.now();
-      const res = await train({ parameters: net.parameters, loss: net.loss, data: data.train, steps, generator: g,
-        learningRate: (i) => (i < steps / 2 ? 0.1 : 0.01), printEvery: 0, progress: false });
+      const res = await train({
+        parameters: net.parameters,
+        loss: net.loss,
+        data: data.train,
+        steps,
+        generator: g,
+        learningRate: (i) => (i < steps / 2 ? 0.1 : 0.01),
+        printEvery: 0,
+        progress: false,
+      });
       compiled = res.compiled;
       evaluate(net.loss, data.train);
       evaluate(net.loss, data.dev);
@@ -106,8 +127,16 @@ async function main() {
     }
     if (work === 'eval-train') {
       const net = stageNetwork('batchnorm', g);
-      await train({ parameters: net.parameters, loss: net.loss, data: data.train, steps: 10, generator: g,
-        learningRate: () => 0.1, printEvery: 0, progress: false });
+      await train({
+        parameters: net.parameters,
+        loss: net.loss,
+        data: data.train,
+        steps: 10,
+        generator: g,
+        learningRate: () => 0.1,
+        printEvery: 0,
+        progress: false,
+      });
       const t0 = performance.now();
       evaluate(net.loss, data.train);
       samples.push(performance.now() - t0);
@@ -122,14 +151,25 @@ async function main() {
     if (work === 'bn-mlp' || work === 'edited') {
       const net = work === 'bn-mlp' ? stageNetwork('batchnorm', g) : editedMLP(g);
       steps = 1000;
-      run = training({ parameters: net.parameters, loss: net.loss, data: data.train, generator: g,
-        learningRate: (i) => (work === 'bn-mlp' && i >= steps / 2 ? 0.01 : 0.1) });
+      run = training({
+        parameters: net.parameters,
+        loss: net.loss,
+        data: data.train,
+        generator: g,
+        learningRate: (i) => (work === 'bn-mlp' && i >= steps / 2 ? 0.01 : 0.1),
+      });
       done = () => net.parameters.forEach((p) => p.dispose());
     } else if (work === 'deep-ud') {
       const net = new DeepNetwork({ generator: g });
       steps = 200;
-      run = training({ parameters: net.parameters(), loss: net.loss, data: data.train, generator: g,
-        learningRate: () => 0.1, trackUpdateRatios: true });
+      run = training({
+        parameters: net.parameters(),
+        loss: net.loss,
+        data: data.train,
+        generator: g,
+        learningRate: () => 0.1,
+        trackUpdateRatios: true,
+      });
       done = () => net.dispose();
     } else if (work === 'probe') {
       const net = new DeepNetwork({ generator: g });
@@ -149,7 +189,13 @@ async function main() {
     } else {
       throw new Error(`unknown work ${work}: use bn-mlp, deep-ud, eval-train, edited, probe or notebook`);
     }
-    const t = await timed(() => run(1), async (n) => { await run(n); }, steps);
+    const t = await timed(
+      () => run(1),
+      async (n) => {
+        await run(n);
+      },
+      steps,
+    );
     firstLoss = t.firstLoss;
     firsts.push(t.first);
     samples.push(t.perStep);
@@ -157,9 +203,23 @@ async function main() {
     done();
   }
   const peakMiB = process.resourceUsage().maxRSS / 1024;
-    // One more run of the training works, timing each kind of kernel of the compiled step.
-  if (compiled && (work === 'bn-mlp' || work === 'deep-ud' || work === 'edited')) kernelTimes = await profileKernels(work, data);
-  console.log(JSON.stringify({ work, backend, unit, samples, firstStepMs: firsts.length ? firsts : undefined, peakMiB, liveTensors, compiled, firstLoss, kernelTimes }));
+  // One more run of the training works, timing each kind of kernel of the compiled step.
+  if (compiled && (work === 'bn-mlp' || work === 'deep-ud' || work === 'edited'))
+    kernelTimes = await profileKernels(work, data);
+  console.log(
+    JSON.stringify({
+      work,
+      backend,
+      unit,
+      samples,
+      firstStepMs: firsts.length ? firsts : undefined,
+      peakMiB,
+      liveTensors,
+      compiled,
+      firstLoss,
+      kernelTimes,
+    }),
+  );
 }
 
 /** Milliseconds per step in each kind of kernel (`train`'s profileKernels), over 200 steps. */
@@ -167,12 +227,24 @@ async function profileKernels(work: string, data: Awaited<ReturnType<typeof load
   const g = new Generator(SEED);
   const net = work === 'bn-mlp' ? stageNetwork('batchnorm', g) : work === 'edited' ? editedMLP(g) : undefined;
   const deep = net ? undefined : new DeepNetwork({ generator: g });
-  const res = await train({ parameters: net ? net.parameters : deep!.parameters(), loss: net ? net.loss : deep!.loss,
-    data: data.train, steps: 200, generator: g, learningRate: () => 0.1, printEvery: 0, progress: false,
-    trackUpdateRatios: work === 'deep-ud', profileKernels: true });
+  const res = await train({
+    parameters: net ? net.parameters : deep!.parameters(),
+    loss: net ? net.loss : deep!.loss,
+    data: data.train,
+    steps: 200,
+    generator: g,
+    learningRate: () => 0.1,
+    printEvery: 0,
+    progress: false,
+    trackUpdateRatios: work === 'deep-ud',
+    profileKernels: true,
+  });
   net?.parameters.forEach((p) => p.dispose());
   deep?.dispose();
   return res.kernelTimes;
 }
 
-main().catch((e) => { console.error(e.message); process.exit(1); });
+main().catch((e) => {
+  console.error(e.message);
+  process.exit(1);
+});

@@ -7,14 +7,16 @@ import * as path from 'path';
 import { ExecutedNotebook, esc, escapeRegExp } from '../../helpers/executed';
 import { lecture } from '../../../lib/lecture';
 
-
 export function check(nb: ExecutedNotebook): void {
   const out = nb.printed;
 
   // -ln(1/27), computed in float32 by TensorFlow.js: torch's value up to float32 rounding.
   assert.equal(lecture.torch.expectedInitLoss.toFixed(4), '3.2958');
   const expected = nb.number('expected loss at initialisation, -ln(1/27)');
-  assert.ok(Math.abs(expected - Math.log(27)) < 1e-6 && Math.abs(expected - lecture.torch.expectedInitLoss) < 1e-6, `-ln(1/27) = ${expected}`);
+  assert.ok(
+    Math.abs(expected - Math.log(27)) < 1e-6 && Math.abs(expected - lecture.torch.expectedInitLoss) < 1e-6,
+    `-ln(1/27) = ${expected}`,
+  );
 
   // Four logits, correct class 2: uniform gives ln 4 whatever the value, confident-wrong a large loss.
   const demo = nb.tables.find((t) => t.startsWith('Cross-entropy of four logits'));
@@ -29,7 +31,8 @@ export function check(nb: ExecutedNotebook): void {
   // over 1,000 examples (4.6e-6 measured; the 4 printed decimals allowed 5e-5), then growing with the scale.
   const scaled = [0, 0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20].map((s) => nb.number(`scale ${s}`));
   assert.ok(Math.abs(scaled[0] - Math.log(27)) < 1e-5, `scale 0: ${scaled[0]}`);
-  for (let k = 1; k < scaled.length; k++) assert.ok(scaled[k] > scaled[k - 1], `loss grows with the scale: ${scaled[k]}`);
+  for (let k = 1; k < scaled.length; k++)
+    assert.ok(scaled[k] > scaled[k - 1], `loss grows with the scale: ${scaled[k]}`);
   assert.ok(scaled[scaled.length - 1] > 30, 'scale 20 gives a loss above 30');
 
   // The original network: 11,897 parameters, huge logits, the lecture's step-0 loss.
@@ -42,7 +45,10 @@ export function check(nb: ExecutedNotebook): void {
 
   // Step-0 lines, the lecture's (torch's values, the same in both profiles), and the quick total of 2,000 steps.
   const step0 = [...out.matchAll(/^ {6}0\/ {3}2000: ([0-9.]+)$/gm)].map((m) => m[1]);
-  assert.deepEqual(step0, [lecture.torch.stageStep0Losses.original.toFixed(4), lecture.torch.stageStep0Losses.fix_softmax.toFixed(4)]);
+  assert.deepEqual(step0, [
+    lecture.torch.stageStep0Losses.original.toFixed(4),
+    lecture.torch.stageStep0Losses.fix_softmax.toFixed(4),
+  ]);
   assert.deepEqual(step0, ['27.8817', '3.3221']);
   assert.equal([...out.matchAll(/^ {3}1000\/ {3}2000: [0-9.]+$/gm)].length, 2, 'a line every 1,000 steps');
 
@@ -64,8 +70,20 @@ export function check(nb: ExecutedNotebook): void {
   assert.ok(table, 'the table of final losses');
   assert.match(table, /^Final losses after 2,000 steps \(quick profile\), beside the lecture's after 200,000$/m);
   assert.match(table, /^stage\s+initialisation\s+train\s+dev\s+lecture train\s+lecture dev\s*$/m);
-  assert.match(table, new RegExp(`^original\\s+all randn\\s+${esc(orig.train)}\\s+${esc(orig.dev)}\\s+${escapeRegExp(lecture.finalLossText('original', 'train'))}\\s+${escapeRegExp(lecture.finalLossText('original', 'dev'))}\\s*$`, 'm'));
-  assert.match(table, new RegExp(`^fix softmax\\s+W2 \\* 0\\.01, b2 \\* 0\\s+${esc(fixed.train)}\\s+${esc(fixed.dev)}\\s+${escapeRegExp(lecture.finalLossText('fix_softmax', 'train'))}\\s+${escapeRegExp(lecture.finalLossText('fix_softmax', 'dev'))}\\s*$`, 'm'));
+  assert.match(
+    table,
+    new RegExp(
+      `^original\\s+all randn\\s+${esc(orig.train)}\\s+${esc(orig.dev)}\\s+${escapeRegExp(lecture.finalLossText('original', 'train'))}\\s+${escapeRegExp(lecture.finalLossText('original', 'dev'))}\\s*$`,
+      'm',
+    ),
+  );
+  assert.match(
+    table,
+    new RegExp(
+      `^fix softmax\\s+W2 \\* 0\\.01, b2 \\* 0\\s+${esc(fixed.train)}\\s+${esc(fixed.dev)}\\s+${escapeRegExp(lecture.finalLossText('fix_softmax', 'train'))}\\s+${escapeRegExp(lecture.finalLossText('fix_softmax', 'dev'))}\\s*$`,
+      'm',
+    ),
+  );
 
   // The recorded results are the numbers shown, to the last bit.
   const results = JSON.parse(fs.readFileSync(path.join(nb.dir, 'results-quick.json'), 'utf8'));
@@ -74,5 +92,8 @@ export function check(nb: ExecutedNotebook): void {
   assert.deepEqual([results.fix_softmax.train, results.fix_softmax.dev], [fixed.train, fixed.dev]);
   // Each labelled by its network: C, W1, b1, W2, b2 and the first step's loss.
   assert.deepEqual(results.original.network.shapes, [[27, 10], [30, 200], [200], [200, 27], [27]]);
-  assert.ok(results.original.network.firstLoss > 20 && results.fix_softmax.network.firstLoss < 3.4, 'the step-0 losses of the two stages');
+  assert.ok(
+    results.original.network.firstLoss > 20 && results.fix_softmax.network.firstLoss < 3.4,
+    'the step-0 losses of the two stages',
+  );
 }

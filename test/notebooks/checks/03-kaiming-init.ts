@@ -23,7 +23,10 @@ export function check(nb: ExecutedNotebook): void {
     const y = nb.group(`y = x @ (w * ${label})`);
     const target = Math.sqrt(10) * scale;
     assert.ok(Math.abs(y['sqrt(10) * scale'] - target) < 1e-12, `the target shown for ${label}`);
-    assert.ok(Math.abs(y.std / target - 1) < 0.08, `std of y for scale ${label}: ${y.std}, expected about ${target.toFixed(4)}`);
+    assert.ok(
+      Math.abs(y.std / target - 1) < 0.08,
+      `std of y for scale ${label}: ${y.std}, expected about ${target.toFixed(4)}`,
+    );
     return y.std;
   };
   const s1 = expectStd('1', 1);
@@ -45,7 +48,9 @@ export function check(nb: ExecutedNotebook): void {
     const g = nb.group(`gain ${label}: std per layer`);
     return { last: g['10:'], saturated: g['last layer saturated (|a| > 0.97), %'] };
   };
-  const g1 = lastStd('1'), g53 = lastStd('5/3'), g3 = lastStd('3');
+  const g1 = lastStd('1'),
+    g53 = lastStd('5/3'),
+    g3 = lastStd('3');
   assert.ok(g1.last < 0.35, `gain 1: last std ${g1.last}`);
   assert.ok(g53.last > 0.55 && g53.last < 0.75, `gain 5/3: last std ${g53.last}`);
   assert.ok(g3.saturated > 20 && g53.saturated < 15, `saturation gain 3 ${g3.saturated}%, 5/3 ${g53.saturated}%`);
@@ -55,17 +60,27 @@ export function check(nb: ExecutedNotebook): void {
   assert.ok(gains, 'the gains table');
   const cg = EXPECTED.calculate_gain;
   const row = (name: string, formula: string, value: number) =>
-    assert.match(gains, new RegExp(`^${name.replace(/[{}/()]/g, '\\$&')} +${formula.replace(/[()/^+]/g, '\\$&')} +${value.toFixed(4).replace('.', '\\.')} *$`, 'm'));
+    assert.match(
+      gains,
+      new RegExp(
+        `^${name.replace(/[{}/()]/g, '\\$&')} +${formula.replace(/[()/^+]/g, '\\$&')} +${value.toFixed(4).replace('.', '\\.')} *$`,
+        'm',
+      ),
+    );
   row('Linear / Identity', '1', cg.linear);
   row('Sigmoid', '1', cg.sigmoid);
   row('Tanh', '5/3', cg.tanh);
   row('ReLU', 'sqrt(2)', cg.relu);
   row('Leaky Relu', 'sqrt(2 / (1 + negative_slope^2))', cg.leaky_relu);
   row('SELU', '3/4', cg.selu);
-  assert.deepEqual(nb.group('calculateGain'), { tanh: cg.tanh, relu: cg.relu }, 'calculateGain is torch\'s, to the last bit');
+  assert.deepEqual(
+    nb.group('calculateGain'),
+    { tanh: cg.tanh, relu: cg.relu },
+    "calculateGain is torch's, to the last bit",
+  );
 
   // kaimingNormal draws the lecture's W1 (std of the actual draws 0.3107), up to float32 rounding.
-  assert.equal(nb.number('target std (5/3) / sqrt(30)'), (5 / 3) / Math.sqrt(30));
+  assert.equal(nb.number('target std (5/3) / sqrt(30)'), 5 / 3 / Math.sqrt(30));
   const kaiming = nb.group('kaimingNormal([30, 200])');
   assert.ok(Math.abs(kaiming.std - 0.3107) < 5e-4, `std of the draws ${kaiming.std}`);
   assert.ok(kaiming['max |difference| from randn * (5/3) / sqrt(30)'] < 1e-6);
@@ -85,9 +100,24 @@ export function check(nb: ExecutedNotebook): void {
   assert.ok(dev > 2.1 && dev < 2.6 && Math.abs(dev - train) < 0.15, `dev loss ${dev}`);
   const losses = nb.tables.find((t) => t.startsWith('Loss after training'));
   assert.ok(losses, 'the loss table');
-  assert.match(losses, new RegExp(`^ours, Kaiming init \\(quick profile, 2000 steps\\) +${esc(train)} +${esc(dev)}`, 'm'));
-  assert.match(losses, new RegExp(`^lecture, Kaiming init +${escapeRegExp(lecture.finalLossText('kaiming', 'train'))} +${escapeRegExp(lecture.finalLossText('kaiming', 'dev'))}`, 'm'));
-  assert.match(losses, new RegExp(`^lecture, W1 \\* 0\\.2 \\(notebook 02\\) +${escapeRegExp(lecture.finalLossText('fix_tanh', 'train'))} +${escapeRegExp(lecture.finalLossText('fix_tanh', 'dev'))}`, 'm'));
+  assert.match(
+    losses,
+    new RegExp(`^ours, Kaiming init \\(quick profile, 2000 steps\\) +${esc(train)} +${esc(dev)}`, 'm'),
+  );
+  assert.match(
+    losses,
+    new RegExp(
+      `^lecture, Kaiming init +${escapeRegExp(lecture.finalLossText('kaiming', 'train'))} +${escapeRegExp(lecture.finalLossText('kaiming', 'dev'))}`,
+      'm',
+    ),
+  );
+  assert.match(
+    losses,
+    new RegExp(
+      `^lecture, W1 \\* 0\\.2 \\(notebook 02\\) +${escapeRegExp(lecture.finalLossText('fix_tanh', 'train'))} +${escapeRegExp(lecture.finalLossText('fix_tanh', 'dev'))}`,
+      'm',
+    ),
+  );
 
   assert.deepEqual(nb.figures, [
     '[Plotly figure: Histograms of x and of y = x @ (w * scale)]',

@@ -25,7 +25,9 @@ export function check(nb: ExecutedNotebook): void {
   assert.ok(standardised['largest |mean|'] < 1e-5);
   assert.ok(standardised['largest |std - 1|'] < 1e-5);
   // Step 2: gain 1 and bias 0 change nothing at init.
-  assert.ok(nb.number('bngain [1,200], bnbias [1,200]; at init out equals the standardised hpreact: max |difference|') < 1e-6);
+  assert.ok(
+    nb.number('bngain [1,200], bnbias [1,200]; at init out equals the standardised hpreact: max |difference|') < 1e-6,
+  );
 
   // b1 cancels: the output does not move and its gradient is zero up to rounding, unlike bnbias's.
   assert.ok(nb.number('with b1 added: max |change of the output|') < 1e-5);
@@ -42,9 +44,15 @@ export function check(nb: ExecutedNotebook): void {
     return m[1].split(', ').map(Number);
   };
   const noEps = values('without eps');
-  assert.ok(noEps.some((v) => Number.isNaN(v) || Math.abs(v) > 0.1), `without eps: ${noEps}`);
+  assert.ok(
+    noEps.some((v) => Number.isNaN(v) || Math.abs(v) > 0.1),
+    `without eps: ${noEps}`,
+  );
   const withEps = values('with eps = 1e-5');
-  assert.ok(withEps.every((v) => Math.abs(v) < 1e-2), `with eps: ${withEps}`);
+  assert.ok(
+    withEps.every((v) => Math.abs(v) < 1e-2),
+    `with eps: ${withEps}`,
+  );
 
   // The lecture's step-0 loss of this network (b1 not drawn), in the quick profile's format.
   assert.equal(lecture.torch.stageStep0Losses.batchnorm.toFixed(4), '3.3239');
@@ -58,8 +66,17 @@ export function check(nb: ExecutedNotebook): void {
   assert.ok(dev > 2.1 && dev < 2.7 && Math.abs(dev - train) < 0.15, `dev loss ${dev}`);
   const losses = nb.tables.find((t) => t.startsWith('Loss after training, with the running estimates'));
   assert.ok(losses, 'the loss table');
-  assert.match(losses, new RegExp(`^ours, batch norm \\(quick profile, 2000 steps\\) +${esc(train)} +${esc(dev)}`, 'm'));
-  assert.match(losses, new RegExp(`^lecture, batch norm +${escapeRegExp(lecture.finalLossText('batchnorm', 'train'))} +${escapeRegExp(lecture.finalLossText('batchnorm', 'dev'))}`, 'm'));
+  assert.match(
+    losses,
+    new RegExp(`^ours, batch norm \\(quick profile, 2000 steps\\) +${esc(train)} +${esc(dev)}`, 'm'),
+  );
+  assert.match(
+    losses,
+    new RegExp(
+      `^lecture, batch norm +${escapeRegExp(lecture.finalLossText('batchnorm', 'train'))} +${escapeRegExp(lecture.finalLossText('batchnorm', 'dev'))}`,
+      'm',
+    ),
+  );
 
   // Calibration: the running estimates are close to the whole-training-set statistics but, after only
   // 2,000 steps, still carry 0.999^2000 = 13.5% of their initial zeros and ones: differences of a few
@@ -91,12 +108,27 @@ export function check(nb: ExecutedNotebook): void {
   assert.deepEqual([shown.neuron, shown['after steps'], shown['slider steps']], [neuron, 2000, 21]);
 
   // The checkpoint, in the runner's output folder (dist/test/ for the tests, never dist/ itself).
-  assert.deepEqual(nb.group('04-batchnorm.safetensors'), { tensors: 8, numbers: 12497, 'tensors read back identical': 8 });
+  assert.deepEqual(nb.group('04-batchnorm.safetensors'), {
+    tensors: 8,
+    numbers: 12497,
+    'tensors read back identical': 8,
+  });
   const file = path.join(nb.dir, '04-batchnorm.safetensors');
   const { tensors, metadata } = loadCheckpoint(file);
   assert.deepEqual(metadata, { notebook: '04-batchnorm', profile: 'quick', steps: '2000' });
-  assert.deepEqual(Object.entries(tensors).map(([k, t]) => `${k} ${t.shape}`), ['C 27,10', 'W1 30,200', 'W2 200,27', 'b2 27',
-    'bngain 1,200', 'bnbias 1,200', 'bnmean_running 1,200', 'bnstd_running 1,200']);
+  assert.deepEqual(
+    Object.entries(tensors).map(([k, t]) => `${k} ${t.shape}`),
+    [
+      'C 27,10',
+      'W1 30,200',
+      'W2 200,27',
+      'b2 27',
+      'bngain 1,200',
+      'bnbias 1,200',
+      'bnmean_running 1,200',
+      'bnstd_running 1,200',
+    ],
+  );
   Object.values(tensors).forEach((t) => t.dispose());
 
   assert.deepEqual(nb.figures, [

@@ -15,21 +15,35 @@ export function check(nb: ExecutedNotebook): void {
   // The comparison table: ours next to torch.nn and the lecture's classes.
   const compare = nb.tables.find((t) => t.startsWith('The layers of "PyTorch-ifying the code"'));
   assert.ok(compare, 'the comparison table with torch.nn is shown');
-  for (const s of ['new mm.Linear(fanIn, fanOut, { bias, generator })', 'torch.nn.Linear(in_features, out_features, bias=True)',
-    'new mm.BatchNorm1d(dim, { eps, momentum })', 'runningMean, runningVar', 'mm.retainGrad(layers), then layer.outGrad',
-    'layer.out.retain_grad(), then layer.out.grad', 'biased (divides by n) to normalise']) {
+  for (const s of [
+    'new mm.Linear(fanIn, fanOut, { bias, generator })',
+    'torch.nn.Linear(in_features, out_features, bias=True)',
+    'new mm.BatchNorm1d(dim, { eps, momentum })',
+    'runningMean, runningVar',
+    'mm.retainGrad(layers), then layer.outGrad',
+    'layer.out.retain_grad(), then layer.out.grad',
+    'biased (divides by n) to normalise',
+  ]) {
     assert.ok(compare.includes(s), `comparison table mentions ${s}`);
   }
   // The source of BatchNorm1d's forward pass (mm.showSource), a TypeScript block in Markdown.
-  const source = nb.outputs.map((o) => join(o.data?.['text/markdown'])).find((m) => m.startsWith('`BatchNorm1d.forward` in `lib/nn/layers.ts`'));
+  const source = nb.outputs
+    .map((o) => join(o.data?.['text/markdown']))
+    .find((m) => m.startsWith('`BatchNorm1d.forward` in `lib/nn/layers.ts`'));
   assert.ok(source, 'the source of BatchNorm1d.forward is shown');
   assert.match(source, /^```typescript\nforward\(x: tf\.Tensor\): tf\.Tensor \{$/m);
   assert.match(source, /const xhat = xc\.div\(sd\);/);
-  assert.match(source, /dx = gamma \/ \(n \* sd\) \* \(n \* dy - sum\(dy\) - n \/ \(n - 1\) \* xhat \* sum\(dy \* xhat\)\)/);
+  assert.match(
+    source,
+    /dx = gamma \/ \(n \* sd\) \* \(n \* dy - sum\(dy\) - n \/ \(n - 1\) \* xhat \* sum\(dy \* xhat\)\)/,
+  );
   assert.match(source, /\n\}\n```\n$/);
   // The export highlights it (nbconvert's Markdown renderer, Pygments).
   const html = fs.readFileSync(nb.htmlFile, 'utf8');
-  assert.ok(/<div class="highlight"><pre><span><\/span><span class="nx">forward<\/span>/.test(html), 'the export shows the source highlighted');
+  assert.ok(
+    /<div class="highlight"><pre><span><\/span><span class="nx">forward<\/span>/.test(html),
+    'the export shows the source highlighted',
+  );
 
   // The parameter count, printed as the lecture prints it, and the per-layer table.
   assert.match(out, /^47024$/m);
@@ -60,7 +74,10 @@ export function check(nb: ExecutedNotebook): void {
   }
   assert.equal(STEP0.loss.toFixed(4), '3.2870');
   // torch's loss of this minibatch, up to float32 rounding (the 4 printed decimals allowed 5e-5).
-  assert.ok(Math.abs(nb.number('loss at step 0') - STEP0.loss) < 1e-5, `loss at step 0: ${nb.number('loss at step 0')} vs torch ${STEP0.loss}`);
+  assert.ok(
+    Math.abs(nb.number('loss at step 0') - STEP0.loss) < 1e-5,
+    `loss at step 0: ${nb.number('loss at step 0')} vs torch ${STEP0.loss}`,
+  );
 
   // Unbiased (lecture) vs biased (torch.nn) batch variance.
   const bnStd = nb.group('std after batch norm');
@@ -73,10 +90,17 @@ export function check(nb: ExecutedNotebook): void {
 
   // The library's DeepNetwork is the same network.
   assert.deepEqual(nb.group('mm.DeepNetwork'), { parameters: 47024, tensors: 19 });
-  assert.ok(out.includes(`  ${lecture.torch.deepNetwork.parameterNames.join(', ')}`), 'parameter names as PyTorch\'s state_dict');
+  assert.ok(
+    out.includes(`  ${lecture.torch.deepNetwork.parameterNames.join(', ')}`),
+    "parameter names as PyTorch's state_dict",
+  );
   assert.equal(nb.number('largest difference from the hand-built parameters'), 0);
   assert.equal(nb.number("first minibatch: indices equal to the hand-built one's"), 32);
-  assert.equal(nb.number('mm.DeepNetwork loss at step 0'), nb.number('loss at step 0'), 'the same loss, to the last bit');
+  assert.equal(
+    nb.number('mm.DeepNetwork loss at step 0'),
+    nb.number('loss at step 0'),
+    'the same loss, to the last bit',
+  );
 
   assert.deepEqual(nb.figures, []);
   assert.match(nb.markdown, /^# 05 · /m);

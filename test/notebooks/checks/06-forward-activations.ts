@@ -8,9 +8,11 @@ import { lecture } from '../../../lib/lecture';
 import { checkDeepTraining } from './deep-training';
 
 const tanhOf = (key: 'step0' | 'after1001Steps') =>
-  lecture.torch.deepNetwork[key].forward.filter((r) => r.type === 'Tanh').map((r) => ({ ...r, saturated_percent: r.saturated_percent ?? NaN }));
+  lecture.torch.deepNetwork[key].forward
+    .filter((r) => r.type === 'Tanh')
+    .map((r) => ({ ...r, saturated_percent: r.saturated_percent ?? NaN }));
 
-const join = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : t ?? '');
+const join = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : (t ?? ''));
 
 /** The text output of the first code cell whose source contains `marker`. */
 function cellOutput(nb: ExecutedNotebook, marker: string): string {
@@ -40,7 +42,10 @@ function parseTable(table: string) {
 }
 
 function inRange(s: { saturated: number; std: number; mean: number }, where: string) {
-  assert.ok(Number.isFinite(s.saturated) && s.saturated >= 0 && s.saturated <= 100, `${where}: saturated ${s.saturated}% in [0, 100]`);
+  assert.ok(
+    Number.isFinite(s.saturated) && s.saturated >= 0 && s.saturated <= 100,
+    `${where}: saturated ${s.saturated}% in [0, 100]`,
+  );
   assert.ok(s.std > 0 && s.std < 1, `${where}: a tanh output std ${s.std} in (0, 1)`);
   assert.ok(Math.abs(s.mean) <= 0.05, `${where}: mean ${s.mean} near 0`);
 }
@@ -52,13 +57,22 @@ export function check(nb: ExecutedNotebook): void {
   // After 1,001 steps: the lecture's lines for the five Tanh layers (2, 5, 8, 11, 14).
   const torchAfter = tanhOf('after1001Steps');
   const after = parseLines(cellOutput(nb, 'Activation distribution after 1,001 steps'));
-  assert.deepEqual(after.map((r) => r.index), [2, 5, 8, 11, 14]);
+  assert.deepEqual(
+    after.map((r) => r.index),
+    [2, 5, 8, 11, 14],
+  );
   after.forEach((r, k) => {
     inRange(r, `layer ${r.index} after 1,001 steps`);
     // std printed with 2 decimals (±0.005); 1,001 float32 steps drift from PyTorch's by well under 2%.
-    assert.ok(Math.abs(r.std - torchAfter[k].std) <= 0.005 + 0.02 * torchAfter[k].std, `layer ${r.index}: std ${r.std} vs torch ${torchAfter[k].std}`);
+    assert.ok(
+      Math.abs(r.std - torchAfter[k].std) <= 0.005 + 0.02 * torchAfter[k].std,
+      `layer ${r.index}: std ${r.std} vs torch ${torchAfter[k].std}`,
+    );
     // each value is 1/3,200 = 0.03125 points; allow 1 point (32 values crossing 0.97) of drift.
-    assert.ok(Math.abs(r.saturated - torchAfter[k].saturated_percent) <= 1, `layer ${r.index}: saturated ${r.saturated}% vs torch ${torchAfter[k].saturated_percent}%`);
+    assert.ok(
+      Math.abs(r.saturated - torchAfter[k].saturated_percent) <= 1,
+      `layer ${r.index}: saturated ${r.saturated}% vs torch ${torchAfter[k].saturated_percent}%`,
+    );
   });
   // The same with 4 decimals in the table next to PyTorch's.
   const table = nb.tables.find((t) => t.startsWith("Tanh outputs after 1,001 steps: ours and PyTorch's"));
@@ -67,7 +81,10 @@ export function check(nb: ExecutedNotebook): void {
   assert.equal(rows.length, 5);
   rows.forEach((r, k) => {
     assert.equal(r.index, torchAfter[k].index);
-    assert.ok(Math.abs(r.std - torchAfter[k].std) <= 0.02 * torchAfter[k].std, `table: layer ${r.index} std ${r.std} vs torch ${torchAfter[k].std}`);
+    assert.ok(
+      Math.abs(r.std - torchAfter[k].std) <= 0.02 * torchAfter[k].std,
+      `table: layer ${r.index} std ${r.std} vs torch ${torchAfter[k].std}`,
+    );
     assert.ok(r.saturated >= 0 && r.saturated <= 100 && Math.abs(r.saturated - torchAfter[k].saturated_percent) <= 1);
     assert.equal(r.torchStd, +torchAfter[k].std.toFixed(4));
   });
@@ -76,32 +93,57 @@ export function check(nb: ExecutedNotebook): void {
   const gain1 = cellOutput(nb, 'gain: 1');
   const ours1 = parseLines(gain1, 'ours, gain 1: ');
   const lecture = parseLines(gain1, 'the lecture:  ');
-  assert.deepEqual(lecture.map((r) => [r.index, r.std, r.saturated]),
-    [[2, 0.63, 2.78], [5, 0.64, 2.56], [8, 0.65, 2.25], [11, 0.65, 1.69], [14, 0.65, 1.88]]);
+  assert.deepEqual(
+    lecture.map((r) => [r.index, r.std, r.saturated]),
+    [
+      [2, 0.63, 2.78],
+      [5, 0.64, 2.56],
+      [8, 0.65, 2.25],
+      [11, 0.65, 1.69],
+      [14, 0.65, 1.88],
+    ],
+  );
   assert.equal(ours1.length, 5);
   ours1.forEach((r, k) => {
     inRange(r, `gain 1, layer ${r.index}`);
     assert.equal(r.std, lecture[k].std, `gain 1, layer ${r.index}: std as the lecture's`);
-    assert.ok(Math.abs(r.saturated - lecture[k].saturated) <= 0.5, `gain 1, layer ${r.index}: saturated ${r.saturated}% vs the lecture's ${lecture[k].saturated}%`);
+    assert.ok(
+      Math.abs(r.saturated - lecture[k].saturated) <= 0.5,
+      `gain 1, layer ${r.index}: saturated ${r.saturated}% vs the lecture's ${lecture[k].saturated}%`,
+    );
   });
   assert.match(gain1, /^[0-5] of 5 lines identical$/m);
 
   // Step 0: one forward pass, PyTorch's to the printed digit.
   const torch0 = tanhOf('step0');
   const init = parseLines(cellOutput(nb, 'Activation distribution at initialisation (step 0)'));
-  assert.deepEqual(init.map((r) => r.index), [2, 5, 8, 11, 14]);
+  assert.deepEqual(
+    init.map((r) => r.index),
+    [2, 5, 8, 11, 14],
+  );
   init.forEach((r, k) => {
     inRange(r, `layer ${r.index} at step 0`);
-    assert.ok(Math.abs(r.std - torch0[k].std) <= 0.0051, `step 0 layer ${r.index}: std ${r.std} vs torch ${torch0[k].std}`);
-    assert.ok(Math.abs(r.saturated - torch0[k].saturated_percent) <= 0.0051, `step 0 layer ${r.index}: saturated ${r.saturated}% vs torch ${torch0[k].saturated_percent}%`);
+    assert.ok(
+      Math.abs(r.std - torch0[k].std) <= 0.0051,
+      `step 0 layer ${r.index}: std ${r.std} vs torch ${torch0[k].std}`,
+    );
+    assert.ok(
+      Math.abs(r.saturated - torch0[k].saturated_percent) <= 0.0051,
+      `step 0 layer ${r.index}: saturated ${r.saturated}% vs torch ${torch0[k].saturated_percent}%`,
+    );
   });
   const table0 = nb.tables.find((t) => t.startsWith("Tanh outputs at step 0: ours and PyTorch's"));
   assert.ok(table0);
-  parseTable(table0).forEach((r, k) => assert.ok(Math.abs(r.std - torch0[k].std) <= 1e-3 * torch0[k].std + 5e-5, `table step 0: layer ${r.index}`));
+  parseTable(table0).forEach((r, k) =>
+    assert.ok(Math.abs(r.std - torch0[k].std) <= 1e-3 * torch0[k].std + 5e-5, `table step 0: layer ${r.index}`),
+  );
 
   // The healthy picture the markdown describes: stds within 10% of each other, a few percent saturated.
   for (const when of ['step 0:', 'after 1,001 steps:']) {
-    const m = new RegExp(`^${when}\\s+std (\\d\\.\\d\\d) to (\\d\\.\\d\\d), saturated (\\d+\\.\\d\\d)% to (\\d+\\.\\d\\d)%$`, 'm').exec(out);
+    const m = new RegExp(
+      `^${when}\\s+std (\\d\\.\\d\\d) to (\\d\\.\\d\\d), saturated (\\d+\\.\\d\\d)% to (\\d+\\.\\d\\d)%$`,
+      'm',
+    ).exec(out);
     assert.ok(m, `the spread line ${when}`);
     assert.ok(+m[2] / +m[1] < 1.1 && +m[1] > 0.55 && +m[2] < 0.7, `${when} std ${m[1]} to ${m[2]}`);
     assert.ok(+m[3] >= 0 && +m[4] <= 5, `${when} saturated ${m[3]}% to ${m[4]}%`);

@@ -9,7 +9,7 @@ import { checkDeepTraining } from './deep-training';
 
 const torchGrads = (key: 'step0' | 'after1001Steps') => lecture.torch.deepNetwork[key].backward;
 
-const join = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : t ?? '');
+const join = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : (t ?? ''));
 
 /** The text output of the first code cell whose source contains `marker`. */
 function cellOutput(nb: ExecutedNotebook, marker: string): string {
@@ -31,11 +31,23 @@ function parseLines(text: string, prefix = '') {
 }
 
 /** `std` of `rows` within `rel` of `ref`, and every mean printed as ±0.000000. */
-function closeTo(rows: { index: number; mean: number; std: number }[], ref: { index: number; std: number }[], rel: number, where: string) {
-  assert.deepEqual(rows.map((r) => r.index), [2, 5, 8, 11, 14], `${where}: a line per Tanh layer`);
+function closeTo(
+  rows: { index: number; mean: number; std: number }[],
+  ref: { index: number; std: number }[],
+  rel: number,
+  where: string,
+) {
+  assert.deepEqual(
+    rows.map((r) => r.index),
+    [2, 5, 8, 11, 14],
+    `${where}: a line per Tanh layer`,
+  );
   rows.forEach((r, k) => {
     assert.ok(Number.isFinite(r.std) && r.std > 0, `${where}: layer ${r.index} std ${r.std} positive`);
-    assert.ok(Math.abs(r.std - ref[k].std) <= rel * ref[k].std, `${where}: layer ${r.index} std ${r.std} vs ${ref[k].std}`);
+    assert.ok(
+      Math.abs(r.std - ref[k].std) <= rel * ref[k].std,
+      `${where}: layer ${r.index} std ${r.std} vs ${ref[k].std}`,
+    );
     // the next Linear feeds a batch norm, so the gradient sums to 0 over the batch
     assert.equal(Math.abs(r.mean), 0, `${where}: layer ${r.index} mean prints as ±0.000000`);
   });
@@ -53,8 +65,10 @@ export function check(nb: ExecutedNotebook): void {
   closeTo(init, torchGrads('step0'), 1e-3, 'step 0');
 
   // The tables next to PyTorch's.
-  for (const [caption, key] of [["Tanh output gradients after 1,001 steps: ours and PyTorch's", 'after1001Steps'],
-    ["Tanh output gradients at step 0: ours and PyTorch's", 'step0']] as const) {
+  for (const [caption, key] of [
+    ["Tanh output gradients after 1,001 steps: ours and PyTorch's", 'after1001Steps'],
+    ["Tanh output gradients at step 0: ours and PyTorch's", 'step0'],
+  ] as const) {
     const table = nb.tables.find((t) => t.startsWith(caption));
     assert.ok(table, caption);
     const rows = table.split('\n').flatMap((line) => {
@@ -72,7 +86,10 @@ export function check(nb: ExecutedNotebook): void {
   // The lecture's printed lines (its last run used gain 1.0), reproduced by our gain-1 run.
   const gain1 = cellOutput(nb, 'gain: 1');
   const lecture = parseLines(gain1, 'the lecture:  ');
-  assert.deepEqual(lecture.map((r) => r.std), [2.640701e-3, 2.245584e-3, 2.045741e-3, 1.983132e-3, 1.952381e-3]);
+  assert.deepEqual(
+    lecture.map((r) => r.std),
+    [2.640701e-3, 2.245584e-3, 2.045741e-3, 1.983132e-3, 1.952381e-3],
+  );
   closeTo(parseLines(gain1, 'ours, gain 1: '), lecture, 0.02, 'gain 1 vs the lecture');
   const worst = /^largest relative difference of the stds: (\S+)$/m.exec(gain1);
   assert.ok(worst && +worst[1] < 0.02, `largest relative difference ${worst?.[1]}`);

@@ -7,13 +7,23 @@ import { lecture } from '../../../lib/lecture';
 
 const WEIGHT_SHAPES = ['(27, 10)', '(30, 100)', '(100, 100)', '(100, 100)', '(100, 100)', '(100, 100)', '(100, 27)'];
 
-export interface ParamLine { shape: string; mean: number; std: number; ratio: number }
+export interface ParamLine {
+  shape: string;
+  mean: number;
+  std: number;
+  ratio: number;
+}
 
 /** Every `weight (30, 100) | mean +0.000092 | std 8.238431e-03 | grad:data ratio 2.635839e-02` line. */
 export function paramLines(text: string): ParamLine[] {
   const num = '([-+]?\\d+\\.\\d+(?:e[-+]\\d+)?|[-+]?nan|[-+]?inf)';
   const re = new RegExp(`^weight +(\\([\\d, ]+\\)) \\| mean ${num} \\| std ${num} \\| grad:data ratio ${num}$`, 'gm');
-  return [...text.matchAll(re)].map((m) => ({ shape: m[1], mean: Number(m[2]), std: Number(m[3]), ratio: Number(m[4]) }));
+  return [...text.matchAll(re)].map((m) => ({
+    shape: m[1],
+    mean: Number(m[2]),
+    std: Number(m[3]),
+    ratio: Number(m[4]),
+  }));
 }
 
 const close = (a: number, b: number, rel: number) => Math.abs(a - b) <= rel * Math.abs(b);
@@ -29,7 +39,10 @@ export function check(nb: ExecutedNotebook): void {
 
   const lines = paramLines(out);
   assert.equal(lines.length, 14, `two sets of 7 parameter lines, got ${lines.length}`);
-  assert.deepEqual(lines.map((l) => l.shape), [...WEIGHT_SHAPES, ...WEIGHT_SHAPES]);
+  assert.deepEqual(
+    lines.map((l) => l.shape),
+    [...WEIGHT_SHAPES, ...WEIGHT_SHAPES],
+  );
   for (const l of lines) {
     assert.ok(Number.isFinite(l.ratio) && l.ratio > 0, `grad:data ratio ${l.ratio}`);
     assert.ok(Number.isFinite(l.std) && l.std > 0, `std ${l.std}`);
@@ -46,7 +59,10 @@ export function check(nb: ExecutedNotebook): void {
   torch.forEach((q, k) => {
     const l = lines[k];
     assert.ok(close(l.std, q.grad_std, 1e-4), `${l.shape} grad std ${l.std} vs PyTorch ${q.grad_std}`);
-    assert.ok(close(l.ratio, q.grad_data_ratio, 1e-4), `${l.shape} grad:data ${l.ratio} vs PyTorch ${q.grad_data_ratio}`);
+    assert.ok(
+      close(l.ratio, q.grad_data_ratio, 1e-4),
+      `${l.shape} grad:data ${l.ratio} vs PyTorch ${q.grad_data_ratio}`,
+    );
     assert.ok(Math.abs(l.mean - q.grad_mean) <= 3e-6, `${l.shape} grad mean ${l.mean} vs PyTorch ${q.grad_mean}`);
   });
 
@@ -54,7 +70,10 @@ export function check(nb: ExecutedNotebook): void {
   const init = lines.slice(7);
   const others = Math.max(...init.slice(0, 6).map((l) => l.ratio));
   assert.ok(init[6].ratio > 10 * others, `last layer ratio ${init[6].ratio} vs the others' max ${others}`);
-  assert.ok(init[6].std > 5 * Math.max(...init.slice(0, 6).map((l) => l.std)), 'the last layer\'s gradients are much wider');
+  assert.ok(
+    init[6].std > 5 * Math.max(...init.slice(0, 6).map((l) => l.std)),
+    "the last layer's gradients are much wider",
+  );
 
   assert.equal(nb.tables.length, 1);
   assert.match(nb.tables[0], /layer15\.weight\s+\(100, 27\)\s+6\.28\d+e-02\s+6\.281260e-02/);

@@ -29,12 +29,24 @@ export function check(nb: ExecutedNotebook): void {
     assert.equal(lines.length, 7, `${f.title}: C and the six Linear weights`);
     for (const t of lines) {
       assert.equal(t.y!.length, 1001);
-      assert.ok(t.y!.every((v) => Number.isFinite(v) && v > -7 && v < 1), `${t.name}: ratios in a sane range`);
+      assert.ok(
+        t.y!.every((v) => Number.isFinite(v) && v > -7 && v < 1),
+        `${t.name}: ratios in a sane range`,
+      );
     }
   }
-  assert.deepEqual(figs[0].data.slice(0, 7).map((t) => t.name), [
-    '0 C (27, 10)', '1 layer0.weight (30, 100)', '4 layer3.weight (100, 100)', '7 layer6.weight (100, 100)',
-    '10 layer9.weight (100, 100)', '13 layer12.weight (100, 100)', '16 layer15.weight (100, 27)']);
+  assert.deepEqual(
+    figs[0].data.slice(0, 7).map((t) => t.name),
+    [
+      '0 C (27, 10)',
+      '1 layer0.weight (30, 100)',
+      '4 layer3.weight (100, 100)',
+      '7 layer6.weight (100, 100)',
+      '10 layer9.weight (100, 100)',
+      '13 layer12.weight (100, 100)',
+      '16 layer15.weight (100, 27)',
+    ],
+  );
 
   // The recorded ratios against PyTorch's, at every step of the chart: log10 of a ratio of stds, where
   // float32 rounding differences (measured ~1e-6 relative after 1,001 steps) are ~1e-6 in log10.
@@ -44,7 +56,9 @@ export function check(nb: ExecutedNotebook): void {
   const idx = [0, 1, 4, 7, 10, 13, 16];
   figs[0].data.slice(0, 7).forEach((t, j) => {
     let worst = 0;
-    t.y!.forEach((v, s) => { worst = Math.max(worst, Math.abs(v - torchUd[s][idx[j]])); });
+    t.y!.forEach((v, s) => {
+      worst = Math.max(worst, Math.abs(v - torchUd[s][idx[j]]));
+    });
     assert.ok(worst < 1e-3, `${t.name}: largest difference to PyTorch's ud ${worst}`);
   });
   // The table of step 0 and step 1000, printed with 4 decimals.
@@ -52,18 +66,27 @@ export function check(nb: ExecutedNotebook): void {
   const rows = nb.tables[0].split('\n').filter((l) => /^(C|layer\d+\.weight) /.test(l));
   assert.equal(rows.length, 7);
   rows.forEach((r, j) => {
-    const v = r.trim().split(/\s{2,}/).slice(2).map(Number);
+    const v = r
+      .trim()
+      .split(/\s{2,}/)
+      .slice(2)
+      .map(Number);
     assert.equal(v.length, 4, r);
     assert.ok(Math.abs(v[0] - v[1]) <= 2e-4 && Math.abs(v[2] - v[3]) <= 2e-4, `ours vs PyTorch: ${r}`);
     assert.ok(Math.abs(v[1] - torchUd[0][idx[j]]) < 1e-4 && Math.abs(v[3] - torchUd[1000][idx[j]]) < 1e-4, r);
   });
 
   // Without batch norm, the last layer's line is above all the others at every printed step.
-  const steps = [...out.matchAll(/^step +(\d+): last layer (-?\d+\.\d+), the other weights (-?\d+\.\d+) to (-?\d+\.\d+)$/gm)];
-  assert.deepEqual(steps.map((m) => Number(m[1])), [0, 10, 100, 500, 1000]);
+  const steps = [
+    ...out.matchAll(/^step +(\d+): last layer (-?\d+\.\d+), the other weights (-?\d+\.\d+) to (-?\d+\.\d+)$/gm),
+  ];
+  assert.deepEqual(
+    steps.map((m) => Number(m[1])),
+    [0, 10, 100, 500, 1000],
+  );
   for (const m of steps) {
     assert.ok(Number(m[2]) > Number(m[4]) + 0.5, `step ${m[1]}: last layer ${m[2]} far above the others (max ${m[4]})`);
   }
   const lastAt = steps.map((m) => Number(m[2]));
-  assert.ok(lastAt[0] > lastAt[4] + 0.5, 'the last layer\'s ratio comes down as it learns');
+  assert.ok(lastAt[0] > lastAt[4] + 0.5, "the last layer's ratio comes down as it learns");
 }

@@ -10,28 +10,47 @@ import { shownFigures } from '../../helpers/figures';
 import { paramLines } from './08-parameter-gradients';
 
 const EXPERIMENTS = [
-  'gain 5/3, no batch norm', 'gain 1, no batch norm', 'gain 0.5, no batch norm', 'gain 3, no batch norm',
-  'fully linear (no tanh), gain 1', 'learning rate 0.001 (too small)', 'learning rate 1.0 (too large)',
-  'batch norm, gain 5/3', 'batch norm, gain 0.2', 'batch norm, gain 3',
+  'gain 5/3, no batch norm',
+  'gain 1, no batch norm',
+  'gain 0.5, no batch norm',
+  'gain 3, no batch norm',
+  'fully linear (no tanh), gain 1',
+  'learning rate 0.001 (too small)',
+  'learning rate 1.0 (too large)',
+  'batch norm, gain 5/3',
+  'batch norm, gain 0.2',
+  'batch norm, gain 3',
 ];
-const SUBPLOTS = ['forward: activations', 'backward: activation gradients', 'weight gradients', 'update:data ratio (log10)'];
+const SUBPLOTS = [
+  'forward: activations',
+  'backward: activation gradients',
+  'weight gradients',
+  'update:data ratio (log10)',
+];
 const SHAPES = ['(27, 10)', '(30, 100)', '(100, 100)', '(100, 100)', '(100, 100)', '(100, 100)', '(100, 27)'];
 
 const { venvPython } = require('../../../tools/common');
 
-const join = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : t ?? '');
+const join = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : (t ?? ''));
 const num = (s: string) => Number(s);
 
 /** Everything printed by the code cells whose source contains `marker`. */
 function cellOutput(nb: ExecutedNotebook, marker: string): string {
   const cells = nb.cells.filter((c) => c.cell_type === 'code' && join(c.source).includes(marker));
   assert.ok(cells.length > 0, `a cell with ${marker}`);
-  return cells.flatMap((c) => c.outputs ?? []).map((o) => join(o.text) + join(o.data?.['text/plain'])).join('\n');
+  return cells
+    .flatMap((c) => c.outputs ?? [])
+    .map((o) => join(o.text) + join(o.data?.['text/plain']))
+    .join('\n');
 }
 
 /** The rows of a shown table (its text/plain), split on runs of 2+ spaces. */
 function tableRows(text: string): string[][] {
-  return text.split('\n').slice(2).filter((l) => l.trim()).map((l) => l.trim().split(/\s{2,}/));
+  return text
+    .split('\n')
+    .slice(2)
+    .filter((l) => l.trim())
+    .map((l) => l.trim().split(/\s{2,}/));
 }
 
 export function check(nb: ExecutedNotebook): void {
@@ -39,7 +58,10 @@ export function check(nb: ExecutedNotebook): void {
   const E = EXPECTED.deep_network;
 
   // The figures: a grid per experiment, then the loss curve of the final training.
-  assert.deepEqual(nb.figures, [...EXPERIMENTS, 'training loss of the deep network with batch norm'].map((t) => `[Plotly figure: ${t}]`));
+  assert.deepEqual(
+    nb.figures,
+    [...EXPERIMENTS, 'training loss of the deep network with batch norm'].map((t) => `[Plotly figure: ${t}]`),
+  );
   const figs = shownFigures(nb);
   for (const f of figs.slice(0, EXPERIMENTS.length)) {
     const subtitles = (f.layout.annotations as { text: string }[]).map((a) => a.text);
@@ -52,7 +74,10 @@ export function check(nb: ExecutedNotebook): void {
     assert.equal(f.data.filter((t) => t.xaxis === 'x3').length, 7, `${f.title}: seven weight-gradient histograms`);
     for (const t of f.data.filter((t) => t.xaxis === 'x4' && t !== guide)) {
       assert.equal(t.y!.length, 200, `${f.title}: one ratio per quick step`);
-      assert.ok(t.y!.every((v) => Number.isFinite(v)), `${f.title}: ${t.name} ratios finite`);
+      assert.ok(
+        t.y!.every((v) => Number.isFinite(v)),
+        `${f.title}: ${t.name} ratios finite`,
+      );
     }
   }
 
@@ -69,11 +94,15 @@ export function check(nb: ExecutedNotebook): void {
   const saturations = [...out.matchAll(/saturated: (\S+)%$/gm)].map((m) => num(m[1]));
   assert.equal(saturations.length, 9 * 5, 'five Tanh layers in each of the nine experiments with tanh');
   for (const s of saturations) assert.ok(Number.isFinite(s) && s >= 0 && s <= 100, `saturated ${s}%`);
-  const forwardStd = [...out.matchAll(/^layer \d+ \(\s*(Tanh|Linear)\): mean [-+]\d\.\d\d, std (\d+\.\d\d)(, saturated|$)/gm)];
+  const forwardStd = [
+    ...out.matchAll(/^layer \d+ \(\s*(Tanh|Linear)\): mean [-+]\d\.\d\d, std (\d+\.\d\d)(, saturated|$)/gm),
+  ];
   assert.equal(forwardStd.length, 50);
   assert.equal(forwardStd.filter((m) => m[1] === 'Linear').length, 5, 'the fully linear case shows its Linear layers');
   for (const m of forwardStd) assert.ok(num(m[2]) > 0.05 && num(m[2]) < 5, `forward std ${m[2]}`);
-  const grads = [...out.matchAll(/^layer \d+ \(\s*(?:Tanh|Linear)\): mean [-+]\d\.\d{6}, std (\S+)$/gm)].map((m) => num(m[1]));
+  const grads = [...out.matchAll(/^layer \d+ \(\s*(?:Tanh|Linear)\): mean [-+]\d\.\d{6}, std (\S+)$/gm)].map((m) =>
+    num(m[1]),
+  );
   assert.equal(grads.length, 50);
   for (const s of grads) assert.ok(s > 1e-5 && s < 1e-1, `gradient std ${s}`);
   const params = paramLines(out);
@@ -100,7 +129,10 @@ export function check(nb: ExecutedNotebook): void {
   for (const t of ['batch norm, gain 5/3', 'batch norm, gain 0.2', 'batch norm, gain 3']) {
     assert.ok(sat(t) < 5, `${t}: batch norm keeps saturation low whatever the gain`);
   }
-  assert.ok(ud('batch norm, gain 0.2') > ud('batch norm, gain 5/3') + 0.5, 'small weights with batch norm: updates too large');
+  assert.ok(
+    ud('batch norm, gain 0.2') > ud('batch norm, gain 5/3') + 0.5,
+    'small weights with batch norm: updates too large',
+  );
   assert.ok(ud('batch norm, gain 3') < ud('batch norm, gain 5/3'), 'large weights with batch norm: smaller updates');
 
   // Why 5/3 for tanh and 1 for linear: the std of each hidden layer at initialisation.
@@ -120,12 +152,24 @@ export function check(nb: ExecutedNotebook): void {
     return [g['a std'], g['b std'], g['c std'], g['c grad std'], g['a grad std'], g['b grad std']];
   });
   const sq = Math.sqrt(1000);
-  assert.ok(Math.abs(lin[0][2] / sq - 1) < 0.1 && Math.abs(lin[0][4] / sq - 1) < 0.1, 'randn weights: c and a.grad grow by sqrt(1000)');
-  for (const v of [lin[1][2], lin[1][3], lin[1][4], lin[1][5]]) assert.ok(Math.abs(v - 1) < 0.1, `scaled weights: ${v} near 1`);
+  assert.ok(
+    Math.abs(lin[0][2] / sq - 1) < 0.1 && Math.abs(lin[0][4] / sq - 1) < 0.1,
+    'randn weights: c and a.grad grow by sqrt(1000)',
+  );
+  for (const v of [lin[1][2], lin[1][3], lin[1][4], lin[1][5]])
+    assert.ok(Math.abs(v - 1) < 0.1, `scaled weights: ${v} near 1`);
   const { 'x std': xStd, 'out std': outStd } = nb.group('forward');
-  const { 'out grad std': outGrad, 'x grad std': xGrad, 'w grad std': wGrad, 'inp grad std': inpGrad } = nb.group('backward');
+  const {
+    'out grad std': outGrad,
+    'x grad std': xGrad,
+    'w grad std': wGrad,
+    'inp grad std': inpGrad,
+  } = nb.group('backward');
   assert.ok(Math.abs(xStd / sq - 1) < 0.1 && Math.abs(outStd - 1) < 1e-3 && Math.abs(outGrad - 1) < 0.1);
-  assert.ok(Math.abs(xGrad * sq - 1) < 0.15 && Math.abs(wGrad * sq - 1) < 0.15 && Math.abs(inpGrad - 1) < 0.2, `${xGrad} ${wGrad} ${inpGrad}`);
+  assert.ok(
+    Math.abs(xGrad * sq - 1) < 0.15 && Math.abs(wGrad * sq - 1) < 0.15 && Math.abs(inpGrad - 1) < 0.2,
+    `${xGrad} ${wGrad} ${inpGrad}`,
+  );
 
   // The final training: the lecture's first steps (step 0 and, lr 0.1 until 1,500, step 1000 too).
   assert.match(out, new RegExp(`^      0/   2000: ${E.loss_step0.toFixed(4)}$`, 'm'));
@@ -135,17 +179,30 @@ export function check(nb: ExecutedNotebook): void {
 
   // The checkpoint: a new network loaded from it gives the trained network's train loss, and Python's
   // safetensors reads it with PyTorch's state_dict names.
-  assert.deepEqual(nb.group('10-experiments.safetensors'), { tensors: 31, 'train loss of a new network loaded from it': losses[0] },
-    'the reloaded network gives the trained network\'s train loss, to the last bit');
-  const r = spawnSync(venvPython(), ['-c', `import json, sys
+  assert.deepEqual(
+    nb.group('10-experiments.safetensors'),
+    { tensors: 31, 'train loss of a new network loaded from it': losses[0] },
+    "the reloaded network gives the trained network's train loss, to the last bit",
+  );
+  const r = spawnSync(
+    venvPython(),
+    [
+      '-c',
+      `import json, sys
 from safetensors.numpy import load_file
-print(json.dumps({k: list(v.shape) for k, v in load_file(sys.argv[1]).items()}))`, path.join(nb.dir, '10-experiments.safetensors')], { encoding: 'utf8' });
+print(json.dumps({k: list(v.shape) for k, v in load_file(sys.argv[1]).items()}))`,
+      path.join(nb.dir, '10-experiments.safetensors'),
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, r.stderr);
   const shapes = JSON.parse(r.stdout);
   assert.deepEqual(shapes['layer0.weight'], [30, 100]);
   assert.deepEqual(shapes['layer16.running_var'], [27]);
   assert.equal(Object.keys(shapes).length, 31);
-  const count = Object.entries(shapes).filter(([k]) => !k.includes('running')).reduce((n, [, s]) => n + (s as number[]).reduce((a, b) => a * b, 1), 0);
+  const count = Object.entries(shapes)
+    .filter(([k]) => !k.includes('running'))
+    .reduce((n, [, s]) => n + (s as number[]).reduce((a, b) => a * b, 1), 0);
   assert.equal(count, 47024, 'the 47,024 parameters of the lecture, and the running statistics');
 
   const sampled = cellOutput(nb, 'mm.sampleNames').trim().split('\n');
