@@ -696,6 +696,23 @@ function reduceRow(op: i32, p: usize, n: i32): f32 {
   }
 }
 
+/**
+ * Sixteen lanes of a sum (op 0) or mean (op 1) over k of the rows p + k * stride, stored at q: each lane
+ * added in order from k = 0, as `reduceLanes` does, with four vectors in flight instead of one.
+ */
+@inline function sumLanes16(op: i32, p: usize, q: usize, stride: i32, n: i32): void {
+  let a0 = vld(p, 0), a1 = vld(p, 4), a2 = vld(p, 8), a3 = vld(p, 12);
+  for (let k = 1; k < n; k++) {
+    const r = at(p, k * stride);
+    a0 = f32x4.add(a0, vld(r, 0)); a1 = f32x4.add(a1, vld(r, 4)); a2 = f32x4.add(a2, vld(r, 8)); a3 = f32x4.add(a3, vld(r, 12));
+  }
+  if (op == 1) {
+    const d = f32x4.splat(<f32>n);
+    a0 = f32x4.div(a0, d); a1 = f32x4.div(a1, d); a2 = f32x4.div(a2, d); a3 = f32x4.div(a3, d);
+  }
+  vst(q, 0, a0); vst(q, 4, a1); vst(q, 8, a2); vst(q, 12, a3);
+}
+
 /** Four lanes of a reduction over k of the rows p + k * stride (n >= 1 rows). */
 @inline function reduceLanes(op: i32, p: usize, stride: i32, n: i32): v128 {
   const zero = f32x4.splat(0);
@@ -767,10 +784,12 @@ export function reduce(op: i32, x: usize, y: usize, outer: i32, n: i32, inner: i
     }
     return;
   }
-  // across i, four lanes at a time (the last vector reads past the row and stores only its lanes)
+  // across i, four lanes at a time (the last vector reads past the row and stores only its lanes);
+  // sums and means sixteen lanes at a time, as four independent sums over k in order
   for (let o = 0; o < outer; o++) {
     const px = at(x, o * n * inner), py = at(y, o * inner);
     let i = 0;
+    if (op == 0 || op == 1) for (; i + 16 <= inner; i += 16) sumLanes16(op, at(px, i), at(py, i), inner, n);
     for (; i + 4 <= inner; i += 4) vst(py, i, reduceLanes(op, at(px, i), inner, n));
     if (i < inner) vstPartial(py, i, reduceLanes(op, at(px, i), inner, n), inner - i);
   }
