@@ -80,6 +80,58 @@ export function matmulTN(x: usize, w: usize, y: usize, M: i32, K: i32, N: i32): 
 }
 
 /**
+ * y[M, N] = x[M, K] @ w^T for w[N, K] (the gradient of a layer's input, dy @ W^T), without transposing
+ * w: each y[i, j] is a dot product of two rows that lie contiguous in memory. Blocks of 2 rows of x by 4
+ * rows of w hold 8 vectors of partial sums; lane l of each sums the k = l (mod 4) terms in order, from
+ * k = l, as `madd` (past K, both operands read as 0). Then y[i, j] = (s0 + s1) + (s2 + s3).
+ */
+export function matmulNT(x: usize, w: usize, y: usize, M: i32, K: i32, N: i32): void {
+  const K4 = <usize>K << 2, N4 = <usize>N << 2;
+  const tail = K & 3;
+  // The lanes of the last, partial vector of a row that lie before K.
+  const keep = i32x4(tail > 0 ? -1 : 0, tail > 1 ? -1 : 0, tail > 2 ? -1 : 0, 0);
+  for (let i = 0; i < M; i += 2) {
+    const x0 = x + <usize>i * K4, x1 = i + 1 < M ? x0 + K4 : x0;
+    for (let j = 0; j < N; j += 4) {
+      const w0 = w + <usize>j * K4;
+      const w1 = j + 1 < N ? w0 + K4 : w0, w2 = j + 2 < N ? w1 + K4 : w1, w3 = j + 3 < N ? w2 + K4 : w2;
+      let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a02 = f32x4.splat(0), a03 = f32x4.splat(0);
+      let a10 = f32x4.splat(0), a11 = f32x4.splat(0), a12 = f32x4.splat(0), a13 = f32x4.splat(0);
+      let o: usize = 0;
+      const full = <usize>(K - tail) << 2;
+      for (; o < full; o += 16) {
+        const u0 = v128.load(x0 + o), u1 = v128.load(x1 + o);
+        const v0 = v128.load(w0 + o), v1 = v128.load(w1 + o), v2 = v128.load(w2 + o), v3 = v128.load(w3 + o);
+        a00 = madd(u0, v0, a00); a01 = madd(u0, v1, a01); a02 = madd(u0, v2, a02); a03 = madd(u0, v3, a03);
+        a10 = madd(u1, v0, a10); a11 = madd(u1, v1, a11); a12 = madd(u1, v2, a12); a13 = madd(u1, v3, a13);
+      }
+      if (tail) {
+        const u0 = v128.and(v128.load(x0 + o), keep), u1 = v128.and(v128.load(x1 + o), keep);
+        const v0 = v128.and(v128.load(w0 + o), keep), v1 = v128.and(v128.load(w1 + o), keep);
+        const v2 = v128.and(v128.load(w2 + o), keep), v3 = v128.and(v128.load(w3 + o), keep);
+        a00 = madd(u0, v0, a00); a01 = madd(u0, v1, a01); a02 = madd(u0, v2, a02); a03 = madd(u0, v3, a03);
+        a10 = madd(u1, v0, a10); a11 = madd(u1, v1, a11); a12 = madd(u1, v2, a12); a13 = madd(u1, v3, a13);
+      }
+      const n = min(4, N - j), p = y + <usize>i * N4 + (<usize>j << 2);
+      storeSums(p, a00, a01, a02, a03, n);
+      if (i + 1 < M) storeSums(p + N4, a10, a11, a12, a13, n);
+    }
+  }
+}
+
+/** The first n of [sum(a0), sum(a1), sum(a2), sum(a3)] at p, each sum (l0 + l1) + (l2 + l3) of its lanes. */
+@inline function storeSums(p: usize, a0: v128, a1: v128, a2: v128, a3: v128, n: i32): void {
+  // Transposed: t_l holds lane l of a0..a3.
+  const u0 = i32x4.shuffle(a0, a1, 0, 4, 1, 5), u1 = i32x4.shuffle(a2, a3, 0, 4, 1, 5);
+  const u2 = i32x4.shuffle(a0, a1, 2, 6, 3, 7), u3 = i32x4.shuffle(a2, a3, 2, 6, 3, 7);
+  const t0 = i64x2.shuffle(u0, u1, 0, 2), t1 = i64x2.shuffle(u0, u1, 1, 3);
+  const t2 = i64x2.shuffle(u2, u3, 0, 2), t3 = i64x2.shuffle(u2, u3, 1, 3);
+  const s = f32x4.add(f32x4.add(t0, t1), f32x4.add(t2, t3));
+  if (n >= 4) v128.store(p, s);
+  else vstPartial(p, 0, s, n);
+}
+
+/**
  * One block: y rows 0..3 (the first `rows` stored), columns 0..7 (the first n stored), at y with row
  * stride N4 bytes. The x values of step k are the 4 floats at xp + k * xStep; w's row k at wp + k * wStep.
  */

@@ -6,6 +6,9 @@
  */
 import type { Kernels } from './simd';
 
+/** The shortest rows (K) for which `matmulNT` beats a transpose and `matmul` (lib/assembly/kernels.ts). */
+const NT_MIN_K = 128;
+
 /** A buffer as one call sees it. */
 export interface Operand {
   address: number;
@@ -447,6 +450,26 @@ export const LOWERINGS: Record<string, (c: Lowering) => void> = {
     if ((batchA !== batches && batchA !== 1) || (batchB !== batches && batchB !== 1))
       throw new Unsupported('batch broadcast');
     const k = c.kernels;
+    // x @ w^T with long rows (dy @ W^T of a wide layer): dot products of rows, no transpose. With short
+    // rows (K under 128) transposing w and running the blocked product is faster (measured).
+    if (transposeB && !transposeA && K >= NT_MIN_K) {
+      const aa = a.address,
+        ba = b.address,
+        ya = y.address;
+      c.emit(() => {
+        for (let i = 0; i < batches; i++) {
+          k.matmulNT(
+            aa + 4 * (batchA === 1 ? 0 : i * M * K),
+            ba + 4 * (batchB === 1 ? 0 : i * K * N),
+            ya + 4 * i * M * N,
+            M,
+            K,
+            N,
+          );
+        }
+      });
+      return;
+    }
     // B as stored [K, N]: transposed once per step into a scratch buffer when it is given as [N, K].
     let bAddress = b.address;
     if (transposeB) {

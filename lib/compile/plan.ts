@@ -230,36 +230,35 @@ export class Plan {
 const DROPPED = 'Dropped';
 
 /**
- * x^T @ w without the transpose: a matrix transpose whose only readers are matrix products taking it
- * as their first operand becomes their `transposeA` (the gradient of a weight, x^T @ dy, runs as
- * `matmulTN`). The transpose is dropped from the calls (marked `Dropped`).
+ * x^T @ w and x @ w^T without the transpose: a matrix transpose whose only readers are matrix products
+ * taking it as one operand becomes their `transposeA` or `transposeB` (the gradient of a weight,
+ * x^T @ dy, runs as `matmulTN`; that of a layer's input, dy @ W^T, as `matmulNT` when its rows are
+ * long). The transpose is dropped from the calls (marked `Dropped`).
  */
 function foldTransposes(rec: Recording, keep: Set<number>): Call[] {
   const calls = rec.calls.slice();
   const readers = new Map<number, number[]>();
   calls.forEach((c, i) => c.inputs.forEach(([, r]) => readers.set(r.id, [...(readers.get(r.id) ?? []), i])));
+  /** Which operand of a matrix product the transpose `out` is (0 or 1), if exactly one and it can be folded. */
+  const operand = (c: Call, out: number): number | undefined => {
+    if (c.kernel !== 'BatchMatMul') return undefined;
+    const [a, b] = [c.inputs[0][1], c.inputs[1][1]];
+    if (a.id === out && b.id !== out && a.shape.length === 2 && !c.attrs.transposeA) return 0;
+    if (b.id === out && a.id !== out && b.shape.length === 2 && !c.attrs.transposeB) return 1;
+    return undefined;
+  };
   calls.forEach((t, i) => {
     const perm = t.attrs.perm as number[] | undefined;
     if (t.kernel !== 'Transpose' || t.inputs[0][1].shape.length !== 2 || perm?.[0] !== 1) return;
     const out = t.outputs[0].id;
     const users = readers.get(out) ?? [];
-    const foldable =
-      !keep.has(out) &&
-      users.length > 0 &&
-      users.every((u) => {
-        const c = calls[u];
-        return (
-          c.kernel === 'BatchMatMul' &&
-          !c.attrs.transposeA &&
-          c.inputs[0][1].id === out &&
-          c.inputs[0][1].shape.length === 2 &&
-          c.inputs[1][1].id !== out
-        );
-      });
-    if (!foldable) return;
+    if (keep.has(out) || users.length === 0 || !users.every((u) => operand(calls[u], out) !== undefined)) return;
     for (const u of users) {
       const c = calls[u];
-      calls[u] = { ...c, inputs: [['a', t.inputs[0][1]], c.inputs[1]], attrs: { ...c.attrs, transposeA: true } };
+      calls[u] =
+        operand(c, out) === 0
+          ? { ...c, inputs: [['a', t.inputs[0][1]], c.inputs[1]], attrs: { ...c.attrs, transposeA: true } }
+          : { ...c, inputs: [c.inputs[0], ['b', t.inputs[0][1]]], attrs: { ...c.attrs, transposeB: true } };
     }
     calls[i] = { ...t, kernel: DROPPED };
   });

@@ -27,6 +27,7 @@ export const WebAssemblyApi = (
 export interface Kernels {
   matmul(x: number, w: number, b: number, y: number, M: number, K: number, N: number, scratch: number): void;
   matmulTN(x: number, w: number, y: number, M: number, K: number, N: number): void;
+  matmulNT(x: number, w: number, y: number, M: number, K: number, N: number): void;
   transpose(x: number, y: number, M: number, N: number): void;
   sgd(p: number, g: number, n: number, lr: number): void;
   std(p: number, n: number): number;

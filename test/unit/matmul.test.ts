@@ -1,5 +1,6 @@
-// The matrix-product kernels (lib/assembly/kernels.ts matmul, matmulTN) of both builds, bit for bit against
-// a float32 emulation of their documented order: y[i, j] = sum over k in order from 0, then + b[j].
+// The matrix-product kernels (lib/assembly/kernels.ts matmul, matmulTN, matmulNT) of both builds, bit for
+// bit against a float32 emulation of their documented order: y[i, j] = sum over k in order from 0, then
+// + b[j] (matmulNT: four partial sums over k mod 4, then (s0 + s1) + (s2 + s3)).
 // - kernels.wasm: a multiply then an add, each rounded to float32.
 // - kernels-fma.wasm: one fused multiply-add per k (rounded once). The emulation computes c + a * b in
 //   float64 (a * b of two float32 values is exact there) and rounds to float32: that is the fused result
@@ -56,6 +57,27 @@ function reference(
   return y;
 }
 
+/**
+ * y = x @ w^T, w [N, K], in matmulNT's order: four partial sums (k = l mod 4, each in order, fused or
+ * not), then (s0 + s1) + (s2 + s3).
+ */
+function referenceNT(x: Float32Array, w: Float32Array, M: number, K: number, N: number, fused: boolean): Float32Array {
+  const y = new Float32Array(M * N);
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      const s = [0, 0, 0, 0];
+      for (let k = 0; k < K; k++) {
+        const a = x[i * K + k],
+          b = w[j * K + k],
+          l = k % 4;
+        s[l] = fused ? Math.fround(s[l] + a * b) : Math.fround(s[l] + Math.fround(a * b));
+      }
+      y[i * N + j] = Math.fround(Math.fround(s[0] + s[1]) + Math.fround(s[2] + s[3]));
+    }
+  }
+  return y;
+}
+
 /** Run both kernels of the module in use on random shapes; the first element that differs, or undefined. */
 function compare(fused: boolean): string | undefined {
   const next = rng(fused ? 7 : 3);
@@ -97,6 +119,8 @@ function compare(fused: boolean): string | undefined {
       ],
       // x read as [K, M]: the same buffer, another matrix.
       ['matmulTN', () => mem.kernels.matmulTN(xa, wa, ya, M, K, N), reference(x, w, undefined, M, K, N, true, fused)],
+      // w read as [N, K]: the same buffer, another matrix.
+      ['matmulNT', () => mem.kernels.matmulNT(xa, wa, ya, M, K, N), referenceNT(x, w, M, K, N, fused)],
     ];
     for (const [name, run, want] of runs) {
       run();
