@@ -452,27 +452,10 @@ export const LOWERINGS: Record<string, (c: Lowering) => void> = {
     const k = c.kernels;
     // x @ w^T with long rows (dy @ W^T of a wide layer): dot products of rows, no transpose. With short
     // rows (K under 128) transposing w and running the blocked product is faster (measured).
-    if (transposeB && !transposeA && K >= NT_MIN_K) {
-      const aa = a.address,
-        ba = b.address,
-        ya = y.address;
-      c.emit(() => {
-        for (let i = 0; i < batches; i++) {
-          k.matmulNT(
-            aa + 4 * (batchA === 1 ? 0 : i * M * K),
-            ba + 4 * (batchB === 1 ? 0 : i * K * N),
-            ya + 4 * i * M * N,
-            M,
-            K,
-            N,
-          );
-        }
-      });
-      return;
-    }
-    // B as stored [K, N]: transposed once per step into a scratch buffer when it is given as [N, K].
+    const dots = transposeB && !transposeA && K >= NT_MIN_K;
+    // Otherwise B as stored [K, N]: transposed once per step into a scratch buffer when given as [N, K].
     let bAddress = b.address;
-    if (transposeB) {
+    if (transposeB && !dots) {
       bAddress = c.scratch(b.size);
       const from = b.address,
         to = bAddress;
@@ -483,13 +466,14 @@ export const LOWERINGS: Record<string, (c: Lowering) => void> = {
     const bTo = bAddress,
       aa = a.address,
       ya = y.address,
-      rows = transposeA ? 0 : c.scratch(4 * Math.ceil(M / 4) * K);
+      rows = transposeA || dots ? 0 : c.scratch(4 * Math.ceil(M / 4) * K);
     c.emit(() => {
       for (let i = 0; i < batches; i++) {
         const x = aa + 4 * (batchA === 1 ? 0 : i * M * K),
           w = bTo + 4 * (batchB === 1 ? 0 : i * K * N);
         const out = ya + 4 * i * M * N;
-        if (transposeA) k.matmulTN(x, w, out, M, K, N);
+        if (dots) k.matmulNT(x, w, out, M, K, N);
+        else if (transposeA) k.matmulTN(x, w, out, M, K, N);
         else k.matmul(x, w, 0, out, M, K, N, rows);
       }
     });

@@ -143,6 +143,7 @@ export function log(b: Body, x: number): void {
  * instructions of the exp-based form.
  */
 export function tanh(b: Body, x: number): void {
+  const ax = local(b, () => b.get(x).simd(SIMD.abs));
   const c = local(b, () =>
     b.get(x).f32Splat(7.90531110763549805).simd(SIMD.pmin).f32Splat(-7.90531110763549805).simd(SIMD.pmax),
   );
@@ -161,14 +162,14 @@ export function tanh(b: Body, x: number): void {
   // Tiny |x| (and NaN, which no comparison holds for, so it takes this branch too): x.
   where(
     b,
-    () => b.get(x).simd(SIMD.abs).f32Splat(0.0004).simd(SIMD.ge).simd(SIMD.not),
+    () => b.get(ax).f32Splat(0.0004).simd(SIMD.ge).simd(SIMD.not),
     () => b.get(x),
   );
   // |x| >= 9.02, where float32's tanh is 1: exactly ±1 (the ratio at the clamp rounds to 1 - 2^-22 when
   // its multiply-adds are fused).
   where(
     b,
-    () => b.get(x).simd(SIMD.abs).f32Splat(9.02).simd(SIMD.ge),
+    () => b.get(ax).f32Splat(9.02).simd(SIMD.ge),
     () => {
       b.get(x);
       splatI32(b, 0x80000000).simd(SIMD.and);

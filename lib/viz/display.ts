@@ -177,10 +177,20 @@ export function valuesBundle(label: string, value: ShownValue, digits = 4): Mime
   };
 }
 
+/** An output of `show(label, value)` (its text/html): [values attribute, text], escaped; else null. */
+const matchShown = (html: string) =>
+  html.match(new RegExp(`^<pre class="${VALUES_CLASS}" data-values="([^"]*)">(.*)</pre>$`, 's'));
+
 /** The values of an output `show(label, value)` displayed (its text/html), or undefined for any other HTML. */
 export function readShownValues(html: string): Record<string, ShownValue> | undefined {
-  const m = html.match(new RegExp(`^<pre class="${VALUES_CLASS}" data-values="([^"]*)">`));
+  const m = matchShown(html);
   return m ? JSON.parse(unescapeHtml(m[1])) : undefined;
+}
+
+/** The text of an output `show(label, value)` displayed, as the learner reads it, or undefined for any other HTML. */
+export function readShownText(html: string): string | undefined {
+  const m = matchShown(html);
+  return m ? unescapeHtml(m[2]) : undefined;
 }
 
 const isTensor = (v: unknown) => typeof v === 'object' && v !== null && Array.isArray((v as { shape?: unknown }).shape);

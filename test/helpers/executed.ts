@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import assert from 'node:assert/strict';
-import { PLOTLY_MIME, ShownValue, readShownValues, tableText } from '../../lib/viz/display';
+import { PLOTLY_MIME, ShownValue, readShownText, readShownValues, tableText } from '../../lib/viz/display';
 import { LIVE_CHART_META } from '../../lib/viz/livechart';
 
 export interface Output {
@@ -24,17 +24,6 @@ export const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g
 export const esc = (value: number, digits = 4) => escapeRegExp(value.toFixed(digits));
 
 export const join = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : (t ?? ''));
-
-/** The text of an output of `mm.show(label, value)` (its `<pre>`), or '' for any other HTML. */
-const shownText = (html: string) =>
-  readShownValues(html)
-    ? html
-        .replace(/<[^>]*>/g, '')
-        .replace(/&quot;/g, '"')
-        .replace(/&gt;/g, '>')
-        .replace(/&lt;/g, '<')
-        .replace(/&amp;/g, '&')
-    : '';
 
 /** The text of an HTML table as `showTable` shows it on a terminal (caption, then aligned columns). */
 export function htmlTableText(html: string): string {
@@ -60,7 +49,7 @@ export class ExecutedNotebook {
   /** Everything printed (stdout, stderr, text/plain of displays, the text of `mm.show`'s), in order. */
   get printed(): string {
     return this.outputs
-      .map((o) => join(o.text) + join(o.data?.['text/plain'] ?? shownText(join(o.data?.['text/html']))))
+      .map((o) => join(o.text) + join(o.data?.['text/plain'] ?? readShownText(join(o.data?.['text/html']))))
       .join('\n');
   }
   /** The outputs that are Plotly figures (Plotly's MIME type), the live loss charts of training included. */

@@ -22,6 +22,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { KernelMemory, Kernels, UnaryOp, BinaryOp, ReduceOp } from '../../lib/compile/simd';
+import { mulberry32 } from '../helpers/random';
 
 let previousBackend = '';
 before(async () => {
@@ -35,16 +36,9 @@ after(async () => {
 // ---------------------------------------------------------------------------------------------
 // Random numbers, shapes, buffers
 
-/** A small seeded generator (mulberry32). */
+/** A small seeded generator (mulberry32) and what the tests draw from it. */
 function rng(seed: number) {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const normal = () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
   return {
     next,

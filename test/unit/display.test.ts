@@ -9,6 +9,7 @@ import {
   formatShown,
   inNotebook,
   preferredEntry,
+  readShownText,
   readShownValues,
   showTable,
   tableText,
@@ -126,6 +127,7 @@ test('show(label, value): the text the learner reads, and in its HTML the number
       'expected loss at initialisation: 3.2958</pre>',
   );
   assert.deepEqual(readShownValues(one['text/html'] as string), { 'expected loss at initialisation': loss });
+  assert.equal(readShownText(one['text/html'] as string), one['text/plain']);
   // Several named numbers at once, in their order, with the digits asked for; characters HTML escapes.
   const group = { std: 8.123456, 'largest |logit|': 20.5, 'a <"b"> & c': 27.88171 };
   const bundle = valuesBundle('logits of 1000 training examples', group, 2);
@@ -137,10 +139,12 @@ test('show(label, value): the text the learner reads, and in its HTML the number
     bundle['text/html'] as string,
     /">logits of 1000 training examples: std 8\.12, largest \|logit\| 20\.50, a &lt;&quot;b&quot;&gt; &amp; c 27\.88<\/pre>$/,
   );
+  assert.equal(readShownText(bundle['text/html'] as string), bundle['text/plain'], 'the text, unescaped');
   const read = readShownValues(bundle['text/html'] as string)!;
   assert.deepEqual(read, { 'logits of 1000 training examples': group });
   assert.deepEqual(Object.keys(read['logits of 1000 training examples']), Object.keys(group), 'in the order given');
   assert.equal(readShownValues('<table><tr><td>1</td></tr></table>'), undefined, 'other HTML has no values');
+  assert.equal(readShownText('<table><tr><td>1</td></tr></table>'), undefined);
   // What a terminal prints, through show.
   assert.equal(
     printed(() => show('parameters', 11897)),

@@ -14,23 +14,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { KernelMemory, fusedMultiplyAdd, useKernelModule } from '../../lib/compile/simd';
 import { ROOT } from '../helpers/paths';
+import { mulberry32 } from '../helpers/random';
 
 const BUILD = path.join(ROOT, 'lib', 'assembly', 'build');
 const plain = new Uint8Array(fs.readFileSync(path.join(BUILD, 'kernels.wasm')));
 const fma = new Uint8Array(fs.readFileSync(path.join(BUILD, 'kernels-fma.wasm')));
 before(() => fusedMultiplyAdd());
 after(() => useKernelModule(plain, fma));
-
-/** A small seeded generator (mulberry32): floats in [-1, 1). */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
-}
 
 /** y = x @ w (+ b), x [M, K] (or x^T given as [K, M]), in the kernels' order, fused or not. */
 function reference(
@@ -80,7 +70,8 @@ function referenceNT(x: Float32Array, w: Float32Array, M: number, K: number, N: 
 
 /** Run both kernels of the module in use on random shapes; the first element that differs, or undefined. */
 function compare(fused: boolean): string | undefined {
-  const next = rng(fused ? 7 : 3);
+  const uniform = mulberry32(fused ? 7 : 3);
+  const next = () => uniform() * 2 - 1;
   const shapes = [
     [1, 1, 1],
     [4, 8, 8],
