@@ -21,6 +21,7 @@ import argparse
 import datetime
 import html
 import json
+import math
 import os
 import re
 import signal
@@ -339,18 +340,25 @@ def run_all(args, run: Run):
     # Up to `--jobs` notebooks at a time (one kernel each, one core each). A notebook that reads the
     # results of earlier ones (mm.readResults) starts when every notebook before it has finished; those
     # go first, in order. The others start longest first (by their last export's time), so that the
-    # longest does not run alone at the end.
+    # longest does not run alone at the end. One without an export yet (a first run) counts as longest,
+    # the later before the earlier: the lecture's last notebook, the experiments, is its longest.
     readers = {p for p in paths if "readResults" in p.read_text(encoding="utf-8")}
     first = {p for p in paths if p in readers or any(p < r for r in readers)}
 
     def last_seconds(p):
         facts = read_export(out / f"{p.stem}.ipynb") or {}
         try:
-            return float(facts.get("seconds", 0))
+            return float(facts.get("seconds", math.inf))
         except ValueError:
-            return 0.0
+            return math.inf
 
-    queue = sorted(paths, key=lambda p: (p not in first, 0 if p in first else -last_seconds(p), every.index(p)))
+    def order(p):
+        if p in first:
+            return (0, 0, every.index(p))
+        seconds = last_seconds(p)
+        return (1, -seconds, -every.index(p) if seconds == math.inf else every.index(p))
+
+    queue = sorted(paths, key=order)
     finished, errors = set(), []
     cond = threading.Condition()
 

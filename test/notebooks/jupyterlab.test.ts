@@ -2,8 +2,8 @@
 // tslab kernel. Open 00-data, run all cells from the menu, see the Plotly figure, save (git sees no
 // change: outputs are stripped by the nbstripout filter), edit and re-run a cell, save, close and reopen
 // (the figure renders again); Run All on a training notebook (busy in the status bar while it trains, the live
-// loss chart); Kernel > Interrupt during training (the kernel lives, the next cell reads the parameters);
-// then stop the server cleanly.
+// loss chart); Kernel > Interrupt during training (the kernel lives, the next cell reads the parameters),
+// then the toolbar's stop button on the same cell; then stop the server cleanly.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'child_process';
@@ -276,7 +276,7 @@ test('while a training cell runs, its loss chart updates in place beside the pro
   assert.deepEqual(problems, []);
 });
 
-test('Kernel > Interrupt during a training cell stops it within seconds; the kernel lives, idle, and the next cell reads the trained parameters', async (t) => {
+test('Kernel > Interrupt, and then the toolbar stop button, during a training cell stop it within seconds; the kernel lives, idle, and the next cell reads the trained parameters', async (t) => {
   await page.goto(lab.url(`/lab/tree/${INTERRUPT}?reset`));
   await page.waitForSelector('.jp-Notebook .jp-CodeCell', { timeout: 60000 });
   await page.waitForFunction(
@@ -297,6 +297,19 @@ test('Kernel > Interrupt during a training cell stops it within seconds; the ker
   const panel = `#${await page.evaluate(() => (window as any).jupyterapp.shell.currentWidget.id)}`;
   const cells = page.locator(`${panel} .jp-CodeCell`);
   const prompt = (k: number) => cells.nth(k).locator('.jp-InputPrompt').innerText();
+  // The training cell ends (a number in its prompt) and the kernel is idle again.
+  const trainingCellEnds = () =>
+    page.waitForFunction(
+      (sel) => {
+        const prompt = document.querySelectorAll(`${sel} .jp-CodeCell .jp-InputPrompt`)[1]?.textContent ?? '';
+        return (
+          /\[\d+\]/.test(prompt) &&
+          (window as any).jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'
+        );
+      },
+      panel,
+      { timeout: 30000 },
+    );
   await page.click('.lm-MenuBar-itemLabel:text-is("Run")');
   await page.click('.lm-Menu-itemLabel:text-is("Run All Cells")');
   // Training runs: its progress line counts steps. Let it run a little, then interrupt from the Kernel menu.
@@ -312,18 +325,7 @@ test('Kernel > Interrupt during a training cell stops it within seconds; the ker
   await page.click('.lm-MenuBar-itemLabel:text-is("Kernel")');
   await page.click('.lm-Menu-itemLabel:text-is("Interrupt Kernel")');
   const asked = Date.now();
-  // The cell ends (a number in its prompt) with the library's message, and the kernel is idle again.
-  await page.waitForFunction(
-    (sel) => {
-      const prompt = document.querySelectorAll(`${sel} .jp-CodeCell .jp-InputPrompt`)[1]?.textContent ?? '';
-      return (
-        /\[\d+\]/.test(prompt) &&
-        (window as any).jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'
-      );
-    },
-    panel,
-    { timeout: 30000 },
-  );
+  await trainingCellEnds();
   const stoppedIn = (Date.now() - asked) / 1000;
   const message = await cells.nth(1).locator('.jp-OutputArea').innerText();
   const stopped = message.match(/Interrupted after step (\d+): the parameters are those after that step/);
@@ -368,6 +370,33 @@ test('Kernel > Interrupt during a training cell stops it within seconds; the ker
   assert.equal(Number(m[2]), 12097, 'every parameter of the batch-norm MLP (no b1)');
   await cells.nth(2).scrollIntoViewIfNeeded();
   await page.screenshot({ path: path.join(ROOT, 'dist', 'jupyterlab-interrupt.png') });
+  // Again from the notebook's toolbar (its stop button, a second route to the same interrupt): the
+  // training cell run once more stops the same way, in the same kernel.
+  await cells.nth(1).locator('.jp-InputArea-editor').click();
+  await page.keyboard.press('Shift+Enter');
+  await cells
+    .nth(1)
+    .locator('.jp-OutputArea-output', { hasText: /step [\d,]+\/1,000,000/ })
+    .waitFor({ timeout: 120000 });
+  await page.waitForTimeout(1000);
+  await page.click(`${panel} .jp-Toolbar [data-command="notebook:interrupt-kernel"]`);
+  const again = Date.now();
+  await trainingCellEnds();
+  const toolbarStop = (Date.now() - again) / 1000;
+  const secondMessage = await cells.nth(1).locator('.jp-OutputArea').innerText();
+  assert.match(secondMessage, /Interrupted after step \d+: the parameters are those after that step/);
+  t.diagnostic(`the toolbar's stop button: the cell ended ${toolbarStop.toFixed(2)} s after the click`);
+  assert.ok(toolbarStop < 3, `the cell ended ${toolbarStop.toFixed(1)} s after the toolbar's stop button`);
+  const last = await page.evaluate(() => {
+    const kernel = (window as any).jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+    return { id: kernel.id, statuses: (window as any).makemoreStatuses as string[] };
+  });
+  assert.equal(last.id, kernelId);
+  assert.deepEqual(
+    last.statuses.filter((s) => !['busy', 'idle'].includes(s)),
+    [],
+    `the kernel went through ${last.statuses.join(', ')}`,
+  );
   assert.deepEqual(problems, []);
 });
 

@@ -350,3 +350,22 @@ test('two at a time, a notebook that reads earlier results (readResults) starts 
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(fs.readFileSync(path.join(dir, 'out', '02-reader.ipynb'), 'utf8'), /after 01/);
 });
+
+test('the notebooks nothing waits for start longest first: by their last run, and on a first run the later first', () => {
+  const dir = tmp('runner-longest');
+  const out = path.join(dir, 'out');
+  fs.writeFileSync(
+    path.join(dir, '01-long.ipynb'),
+    notebook(['await new Promise((r) => setTimeout(r, 3000));\nconsole.log("long");']),
+  );
+  fs.writeFileSync(path.join(dir, '02-short.ipynb'), notebook(['console.log("short");']));
+  const started = (stdout: string) => [...stdout.matchAll(/started (\S+)/g)].map((m) => m[1]);
+  // No exports yet: nothing is known of their times, and the later (the lecture's experiments) goes first.
+  const firstRun = runner(dir, out, ['--jobs', '1']);
+  assert.equal(firstRun.status, 0, firstRun.stdout + firstRun.stderr);
+  assert.deepEqual(started(firstRun.stdout), ['02-short', '01-long']);
+  // Now each export records its time: the longer one starts first.
+  const secondRun = runner(dir, out, ['--jobs', '1']);
+  assert.equal(secondRun.status, 0, secondRun.stdout + secondRun.stderr);
+  assert.deepEqual(started(secondRun.stdout), ['01-long', '02-short']);
+});

@@ -33,6 +33,21 @@ const COLUMNS = {
   cpu: { MAKEMORE_BACKEND: 'cpu' },
 };
 const BACKENDS = (process.env.MAKEMORE_BENCH_BACKENDS ?? Object.keys(COLUMNS).join(',')).split(',');
+// Native TensorFlow is optional (its install downloads libtensorflow): by default its column is left
+// out, with one line, where the package is missing; asked for by name, it shows its error.
+if (!process.env.MAKEMORE_BENCH_BACKENDS && !resolves('@tensorflow/tfjs-node')) {
+  BACKENDS.splice(BACKENDS.indexOf('tensorflow'), 1);
+  log('@tensorflow/tfjs-node is not installed: no tensorflow column (tools/install-native-tensorflow.sh adds it).');
+}
+
+function resolves(name) {
+  try {
+    require.resolve(name, { paths: [ROOT] });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function torchAvailable() {
   const r = spawnSync(venvPython(), ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
