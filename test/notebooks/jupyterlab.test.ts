@@ -310,6 +310,21 @@ test('Kernel > Interrupt, and then the toolbar stop button, during a training ce
       panel,
       { timeout: 30000 },
     );
+  // The notebook's kernel is the one it started with, idle, and never went through another status than busy and idle.
+  const sameKernelIdle = async () => {
+    const now = await page.evaluate(() => {
+      const w = window as any;
+      const kernel = w.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+      return { id: kernel.id, status: kernel.status, statuses: w.makemoreStatuses as string[] };
+    });
+    assert.equal(now.id, kernelId);
+    assert.equal(now.status, 'idle');
+    assert.deepEqual(
+      now.statuses.filter((s) => !['busy', 'idle'].includes(s)),
+      [],
+      `the kernel went through ${now.statuses.join(', ')}`,
+    );
+  };
   await page.click('.lm-MenuBar-itemLabel:text-is("Run")');
   await page.click('.lm-Menu-itemLabel:text-is("Run All Cells")');
   // Training runs: its progress line counts steps. Let it run a little, then interrupt from the Kernel menu.
@@ -342,18 +357,7 @@ test('Kernel > Interrupt, and then the toolbar stop button, during a training ce
       .allInnerTexts()
       .then((t) => t.join(' / ')),
   );
-  const after = await page.evaluate(() => {
-    const w = window as any;
-    const kernel = w.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
-    return { id: kernel.id, status: kernel.status, statuses: w.makemoreStatuses as string[] };
-  });
-  assert.equal(after.id, kernelId);
-  assert.equal(after.status, 'idle');
-  assert.deepEqual(
-    after.statuses.filter((s) => !['busy', 'idle'].includes(s)),
-    [],
-    `the kernel went through ${after.statuses.join(', ')}`,
-  );
+  await sameKernelIdle();
   // Run All stopped at the error; run the last cell by itself: it reads the parameters trained until the interrupt.
   assert.match(await prompt(2), /\[ \]|\[\]/, 'the cell after the interrupted one did not run');
   await cells.nth(2).locator('.jp-InputArea-editor').click();
@@ -387,16 +391,7 @@ test('Kernel > Interrupt, and then the toolbar stop button, during a training ce
   assert.match(secondMessage, /Interrupted after step \d+: the parameters are those after that step/);
   t.diagnostic(`the toolbar's stop button: the cell ended ${toolbarStop.toFixed(2)} s after the click`);
   assert.ok(toolbarStop < 3, `the cell ended ${toolbarStop.toFixed(1)} s after the toolbar's stop button`);
-  const last = await page.evaluate(() => {
-    const kernel = (window as any).jupyterapp.shell.currentWidget.sessionContext.session.kernel;
-    return { id: kernel.id, statuses: (window as any).makemoreStatuses as string[] };
-  });
-  assert.equal(last.id, kernelId);
-  assert.deepEqual(
-    last.statuses.filter((s) => !['busy', 'idle'].includes(s)),
-    [],
-    `the kernel went through ${last.statuses.join(', ')}`,
-  );
+  await sameKernelIdle();
   assert.deepEqual(problems, []);
 });
 
